@@ -1,0 +1,651 @@
+"""``mlci.yaml``: load (ruamel.yaml, with line numbers), validate, defaults, JSON Schema.
+
+The pydantic model below is the single source of truth for the config: its
+defaults, its validation, the JSON Schema that ``mlci schema`` prints for
+editors, and the config reference in ``docs/config.md``.
+
+Keys are snake_case. Unknown keys are errors (with a "did you mean" when one is
+close). Every error names the file, the line and the key, and says what to
+write instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mlci.cron import CronError, validate_cron
+from mlci.errors import ConfigError
+
+CONFIG_FILE = "mlci.yaml"
+SCHEMA_URL = "https://raw.githubusercontent.com/mlci-dev/mlci/v1/mlci.schema.json"
+DEFAULT_ACTIONS_REPOSITORY = "mlci-dev/mlci"
+
+_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_GIT_REF = re.compile(r"^(?![./])(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+# GTO's artifact names: lowercase letters, digits, dashes; optional path-like namespace.
+_MODEL_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_DURATION = re.compile(r"^(\d+)(s|m|h)$")
+_RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
+_STAGE = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _secret_names(names: list[str]) -> list[str]:
+    for name in names:
+        if not _SECRET_NAME.match(name):
+            raise ValueError(
+                f"{name!r} is not a valid secret name (letters, digits and _; not starting with a digit)"
+            )
+        if name.upper().startswith("GITHUB_"):
+            raise ValueError(f"{name!r}: secret names may not start with GITHUB_")
+    if len(set(names)) != len(names):
+        raise ValueError("lists a secret twice")
+    return names
+
+
+def _non_empty_commands(value: list[str]) -> list[str]:
+    for command in value:
+        if not command.strip():
+            raise ValueError("holds an empty command; remove it or write the command")
+    return value
+
+
+class Actions(_Section):
+    """Where the mlci composite actions come from."""
+
+    repository: str = Field(
+        DEFAULT_ACTIONS_REPOSITORY,
+        description="owner/repo of the mlci actions (your fork, or the upstream repository).",
+    )
+    ref: str = Field(
+        "v1",
+        description="Tag, branch or full 40-character commit SHA of the mlci actions. "
+        "A SHA is the safest pin; a tag is allowed through .github/zizmor.yml.",
+    )
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if not _REPOSITORY.match(value):
+            raise ValueError(f"must be owner/repo, e.g. {DEFAULT_ACTIONS_REPOSITORY}, got {value!r}")
+        return value
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        if not _GIT_REF.match(value):
+            raise ValueError(f"must be a tag, branch or commit SHA such as v1, got {value!r}")
+        return value
+
+    @property
+    def pinned_by_sha(self) -> bool:
+        return bool(_SHA.match(self.ref))
+
+
+class Python(_Section):
+    version: str = Field("3.11", description="Python version the jobs set up, e.g. \"3.11\".")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError(
+                "must be a quoted string such as \"3.11\" "
+                f"(unquoted, YAML reads it as the number {value})"
+            )
+        if isinstance(value, str) and not _PYTHON_VERSION.match(value):
+            raise ValueError(f"must be a Python 3 version such as \"3.11\", got {value!r}")
+        return value
+
+
+class Install(_Section):
+    requirements: list[str] = Field(
+        default_factory=lambda: ["requirements.txt"],
+        description="Requirements files installed with pip, in order.",
+    )
+    command: str | None = Field(
+        None,
+        description="Install command to run instead of the requirements files, "
+        "e.g. \"pip install -e .[train]\".",
+    )
+
+
+class Lint(_Section):
+    commands: list[str] = Field(
+        default_factory=list, description="Lint commands run in the test job, e.g. \"ruff check .\"."
+    )
+
+    _check = field_validator("commands")(classmethod(lambda cls, v: _non_empty_commands(v)))
+
+
+class Tests(_Section):
+    command: str = Field("python -m pytest", description="Test runner; each test path is appended.")
+    unit: str | None = Field("tests/unit", description="Unit tests, run in the test job.")
+    data: str | None = Field("tests/data", description="Data tests, run in the test job.")
+    model: str | None = Field(
+        "tests/model", description="Model tests, run in the train job on the trained model."
+    )
+    integration: str | None = Field(
+        "tests/integration",
+        description="Integration tests, run against the staging endpoint (MLCI_ENDPOINT).",
+    )
+
+
+class Data(_Section):
+    pull: str | None = Field(None, description="Command that fetches the data, e.g. \"dvc pull\".")
+    validate_command: str | None = Field(
+        None,
+        alias="validate",
+        description="Command that validates the fresh data before training.",
+    )
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Image(_Section):
+    enabled: bool = Field(False, description="Build a container image (needs a Dockerfile).")
+    dockerfile: str = "Dockerfile"
+    context: str = "."
+    name: str | None = Field(
+        None,
+        description="Image name; defaults to ghcr.io/<owner>/<repo>. Pushed on pushes, not on pull requests.",
+    )
+
+
+class Train(_Section):
+    command: str = Field(..., description="The command that trains the model (required).")
+    runs_on: list[str] = Field(
+        default_factory=lambda: ["ubuntu-latest"],
+        description="Runner labels for training; GPU or self-hosted runners are labels.",
+    )
+    timeout_minutes: int = Field(120, ge=1, le=4320)
+    metrics_file: str = Field("metrics.json", description="Metrics the training writes (JSON or YAML).")
+    model_version_file: str | None = Field(
+        None, description="File the training writes the model version into, if it picks one."
+    )
+    artifacts: list[str] = Field(
+        default_factory=list, description="Paths uploaded as the workflow artifact of the trained model."
+    )
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty; write the command that trains your model, e.g. python train.py")
+        return value
+
+    @field_validator("runs_on", mode="before")
+    @classmethod
+    def _runs_on(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("needs at least one runner label, e.g. ubuntu-latest")
+            for label in value:
+                if isinstance(label, str) and not _RUNNER_LABEL.match(label):
+                    raise ValueError(f"{label!r} is not a runner label")
+        return value
+
+
+class Threshold(_Section):
+    min: float | None = Field(None, description="Higher is better: the metric must be at least this.")
+    max: float | None = Field(None, description="Lower is better: the metric must be at most this.")
+    max_regression: float | None = Field(
+        None, ge=0, description="Allowed regression against production for this metric."
+    )
+
+    @model_validator(mode="after")
+    def _one_direction(self) -> Threshold:
+        if (self.min is None) == (self.max is None):
+            raise ValueError(
+                "needs exactly one of min (higher is better) or max (lower is better)"
+            )
+        bound = self.min if self.min is not None else self.max
+        if bound is not None and not math.isfinite(bound):
+            raise ValueError("bound must be a finite number")
+        return self
+
+    @property
+    def direction(self) -> Literal["min", "max"]:
+        return "min" if self.min is not None else "max"
+
+
+class Validation(_Section):
+    thresholds: dict[str, Threshold] = Field(
+        default_factory=dict, description="Per-metric thresholds: {metric: {min: x} | {max: x}}."
+    )
+    max_regression: float = Field(
+        0.05, ge=0, description="Allowed regression against the production model."
+    )
+    regression: Literal["relative", "absolute"] = Field(
+        "relative",
+        description="relative: tolerance is a fraction of |baseline|; absolute: in metric units.",
+    )
+    baseline: str | None = Field(
+        "registry:production",
+        description="Baseline: registry:<stage>, file:<path>, or null for none.",
+    )
+    require_baseline: bool = Field(
+        False, description="Fail when there is no production model to compare against."
+    )
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(registry:[a-z][a-z0-9_-]*|file:.+)$", value):
+            raise ValueError(f"must be registry:<stage> or file:<path>, got {value!r}")
+        return value
+
+
+class Stages(_Section):
+    staging: str = "staging"
+    production: str = "production"
+
+    @field_validator("staging", "production")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        if not _STAGE.match(value):
+            raise ValueError(f"{value!r} is not a stage name (lowercase letters, digits, - and _)")
+        return value
+
+
+class Registry(_Section):
+    backend: Literal["git", "mlflow"] = Field(
+        "git", description="git: GTO-compatible tags, no server. mlflow: an MLflow tracking server."
+    )
+    model: str = Field("model", description="Registered model name.")
+    tracking_uri_secret: str = Field(
+        "MLFLOW_TRACKING_URI", description="Secret holding the MLflow tracking URI (mlflow backend)."
+    )
+    stages: Stages = Field(default_factory=Stages)
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not _MODEL_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not a model name: lowercase letters, digits and dashes, e.g. churn-model"
+            )
+        return value
+
+    @field_validator("tracking_uri_secret")
+    @classmethod
+    def _secret(cls, value: str) -> str:
+        _secret_names([value])
+        return value
+
+
+class StagingDeploy(_Section):
+    command: str | None = Field(None, description="Deploys the model to staging.")
+    endpoint: str | None = Field(
+        None, description="URL of the staging endpoint, given to integration tests as MLCI_ENDPOINT."
+    )
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"must be a duration such as 30m, 2h or 90s, got {value!r}")
+    return value
+
+
+class Canary(_Section):
+    percentage: int = Field(10, ge=1, le=99, description="Traffic share of the canary, in percent.")
+    duration: str = Field("30m", description="How long the canary is observed before promotion.")
+
+    _check = field_validator("duration")(classmethod(lambda cls, v: _duration(v)))
+
+
+class BlueGreen(_Section):
+    verify_duration: str = Field(
+        "10m", description="How long the green deployment is observed before traffic switches."
+    )
+
+    _check = field_validator("verify_duration")(classmethod(lambda cls, v: _duration(v)))
+
+
+class ProductionDeploy(_Section):
+    strategy: Literal["direct", "canary", "blue-green"] = Field(
+        "direct", description="direct: deploy command only; canary or blue-green: gradual rollout."
+    )
+    command: str | None = Field(None, description="Deploys the model to production (direct).")
+    endpoint: str | None = None
+    canary: Canary = Field(default_factory=Canary)
+    blue_green: BlueGreen = Field(default_factory=BlueGreen)
+
+
+class Deploy(_Section):
+    staging: StagingDeploy = Field(default_factory=StagingDeploy)
+    production: ProductionDeploy = Field(default_factory=ProductionDeploy)
+
+
+def _cron(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return validate_cron(value)
+    except CronError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class Schedule(_Section):
+    pipeline: str | None = Field(
+        "0 6 * * 1", description="Cron (UTC) of the scheduled full pipeline run; null for none."
+    )
+    retrain: str | None = Field(
+        "0 4 * * *", description="Cron (UTC) of the retraining trigger check; null for none."
+    )
+
+    _check = field_validator("pipeline", "retrain")(classmethod(lambda cls, v: _cron(v)))
+
+
+class DriftTrigger(_Section):
+    enabled: bool = False
+    reference: str | None = Field(None, description="Reference data the drift is measured against.")
+    current: str | None = Field(None, description="Current data.")
+    threshold: float = Field(0.2, gt=0, description="Drift score above which retraining starts.")
+
+
+class DecayTrigger(_Section):
+    enabled: bool = False
+    metric: str | None = Field(None, description="Production metric watched for decay.")
+    min: float | None = Field(None, description="Retrain when the metric falls below this.")
+    max: float | None = Field(None, description="Retrain when the metric rises above this.")
+
+
+class NewDataTrigger(_Section):
+    enabled: bool = True
+    paths: list[str] = Field(
+        default_factory=lambda: ["data/"],
+        description="Paths (or DVC files) whose change since the last training starts retraining.",
+    )
+
+
+class Trigger(_Section):
+    drift: DriftTrigger = Field(default_factory=DriftTrigger)
+    decay: DecayTrigger = Field(default_factory=DecayTrigger)
+    new_data: NewDataTrigger = Field(default_factory=NewDataTrigger)
+
+
+class Secrets(_Section):
+    train: list[str] = Field(
+        default_factory=list, description="Secrets the data pull and training need (as env vars)."
+    )
+    deploy: list[str] = Field(
+        default_factory=list, description="Secrets the deploy commands need (behind environments)."
+    )
+
+    _check = field_validator("train", "deploy")(classmethod(lambda cls, v: _secret_names(v)))
+
+
+class Workflows(_Section):
+    self_reference: Literal["self", "relative"] = Field(
+        "self",
+        description="How continuous-training.yml calls ml-pipeline.yml: self = GitHub's "
+        "$/.github/workflows/... form (no zizmor finding); relative = ./.github/workflows/... "
+        "(also runs under act; the self-repository finding is then allowed in .github/zizmor.yml).",
+    )
+    runs_on: str = Field("ubuntu-latest", description="Runner of the jobs other than train.")
+
+
+class Config(_Section):
+    """mlci.yaml — one file that describes the ML pipeline of this repository."""
+
+    version: Literal[1] = 1
+    branches: list[str] = Field(
+        default_factory=lambda: ["main"], description="Branches pushes to which run the pipeline."
+    )
+    actions: Actions = Field(default_factory=Actions)
+    python: Python = Field(default_factory=Python)
+    install: Install = Field(default_factory=Install)
+    lint: Lint = Field(default_factory=Lint)
+    tests: Tests = Field(default_factory=Tests)
+    data: Data = Field(default_factory=Data)
+    image: Image = Field(default_factory=Image)
+    train: Train
+    validation: Validation = Field(default_factory=Validation)
+    registry: Registry = Field(default_factory=Registry)
+    deploy: Deploy = Field(default_factory=Deploy)
+    schedule: Schedule = Field(default_factory=Schedule)
+    trigger: Trigger = Field(default_factory=Trigger)
+    secrets: Secrets = Field(default_factory=Secrets)
+    workflows: Workflows = Field(default_factory=Workflows)
+
+    @field_validator("branches")
+    @classmethod
+    def _branches(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("needs at least one branch, e.g. main")
+        for branch in value:
+            if not _GIT_REF.match(branch.replace("*", "x")):
+                raise ValueError(f"{branch!r} is not a branch name or pattern")
+        return value
+
+    @property
+    def main_branch(self) -> str:
+        return self.branches[0]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: Config
+    path: Path
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip nodes to plain dicts, lists and scalars."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarfloat import ScalarFloat
+
+    if isinstance(node, CommentedMap | dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq | list):
+        return [_plain(v) for v in node]
+    if isinstance(node, ScalarFloat):
+        return float(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest node on ``loc`` that exists in the document."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    node = root
+    line: int | None = None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    if line is None and hasattr(root, "lc"):
+        return (root.lc.line or 0) + 1
+    return line
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model whose keys live at ``loc`` (for "did you mean")."""
+    model: type[BaseModel] = Config
+    for key in loc:
+        fields = {field.alias or name: field for name, field in model.model_fields.items()}
+        if not isinstance(key, str) or key not in fields:
+            return None
+        annotation = fields[key].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return None
+    return model
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_TYPE_WORDS = {
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+}
+
+_REQUIRED_HINTS = {
+    ("train",): "add a train: section with the command that trains your model",
+    ("train", "command"): "write the command that trains your model, e.g. command: python train.py",
+}
+
+
+def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+    kind = error["type"]
+    dotted = ".".join(str(part) for part in loc)
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        parent = _model_at(loc[:-1])
+        where = ".".join(str(p) for p in loc[:-1]) or "the top level"
+        text = f"unknown key {key!r} in {where}"
+        if parent is not None:
+            close = difflib.get_close_matches(key, _keys_of(parent), n=1, cutoff=0.6)
+            text += f" (did you mean {close[0]!r}?)" if close else (
+                f"; valid keys: {', '.join(_keys_of(parent))}"
+            )
+        return loc, text
+    if kind == "missing":
+        hint = _REQUIRED_HINTS.get(loc, "add it")
+        return loc, f"{dotted} is required: {hint}"
+    if kind in _TYPE_WORDS:
+        return loc, f"{dotted} {_TYPE_WORDS[kind]}, got {_describe(value)}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return loc, f"{dotted} must be one of {expected}, got {_describe(value)}"
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return loc, f"{dotted} {error['msg'].lower()}, got {_describe(value)}"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    return loc, f"{dotted}: {msg}" if dotted else msg
+
+
+def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
+    """Parse and validate config text; raise :class:`ConfigError` naming ``source:line``."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        document = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"{source}{line}: invalid YAML: {problem}") from None
+    except YAMLError as exc:
+        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+    if document is None:
+        raise ConfigError(
+            f"{source}: the file is empty; run `mlci init --force` to write a commented starting config"
+        )
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{source}:1: the top level must be a mapping of keys (train:, registry:, ...), "
+            f"got {_describe(_plain(document))}"
+        )
+    try:
+        return Config.model_validate(_plain(document))
+    except ValidationError as exc:
+        errors = sorted(
+            (_message(dict(error)) for error in exc.errors(include_url=False)),
+            key=lambda item: (not item[1].startswith("unknown key"), _line_of(document, item[0]) or 0),
+        )
+        loc, text_ = errors[0]
+        line = _line_of(document, loc)
+        where = f"{source}:{line}" if line else source
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(
+            errors
+        ) > 1 else ""
+        raise ConfigError(f"{where}: {text_}{more}") from None
+
+
+def load(path: Path) -> LoadedConfig:
+    """Read and validate ``mlci.yaml``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; run `mlci init` to create it, or pass --config"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    return LoadedConfig(config=parse(text, source=str(path)), path=path, text=text)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``mlci.yaml`` (draft 2020-12), for editors and validators."""
+    schema = Config.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URL,
+        **schema,
+    }

@@ -1,0 +1,117 @@
+"""Shared fixtures: real git repositories and real ``mlci`` subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd``; return its stdout; fail the test on error."""
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr}"
+    return proc.stdout
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The test process's environment without GitHub Actions variables, plus ``extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "RUNNER_", "MLCI_", "MLFLOW_")) and k != "CI"
+    }
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "mlci tests",
+            "GIT_AUTHOR_EMAIL": "tests@mlci.invalid",
+            "GIT_COMMITTER_NAME": "mlci tests",
+            "GIT_COMMITTER_EMAIL": "tests@mlci.invalid",
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+RunMlci = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_mlci(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m mlci ARGS`` as a real subprocess in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlci", *args],
+        cwd=cwd,
+        env=clean_env(env),
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def mlci() -> RunMlci:
+    return run_mlci
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """An empty git repository on branch main with one commit."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "mlci tests")
+    git(repo, "config", "user.email", "tests@mlci.invalid")
+    git(repo, "config", "commit.gpgsign", "false")
+    git(repo, "config", "tag.gpgsign", "false")
+    (repo / "README.md").write_text("# example\n")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "initial")
+    return repo
+
+
+def make_ml_repo(repo: Path) -> Path:
+    """Lay out a realistic ML repository: requirements, tests, DVC, Dockerfile, train.py."""
+    files = {
+        "requirements.txt": "scikit-learn>=1.4\npandas>=2.0\n",
+        "requirements-dev.txt": "pytest>=8\nruff>=0.5\n",
+        ".python-version": "3.11\n",
+        "pyproject.toml": '[project]\nname = "churn-model"\nrequires-python = ">=3.11"\n\n[tool.ruff]\nline-length = 100\n',
+        "train.py": "import json\njson.dump({'accuracy': 0.9}, open('metrics.json', 'w'))\n",
+        "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    metrics:\n      - metrics.json\n",
+        "Dockerfile": "FROM python:3.11-slim\nCOPY . /app\n",
+        "tests/unit/test_features.py": "def test_ok():\n    assert True\n",
+        "tests/data/test_schema.py": "def test_ok():\n    assert True\n",
+        "tests/model/test_model.py": "def test_ok():\n    assert True\n",
+        "tests/integration/test_endpoint.py": "def test_ok():\n    assert True\n",
+        "data/.gitkeep": "",
+    }
+    for name, text in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "ml project")
+    return repo
+
+
+@pytest.fixture
+def ml_repo(git_repo: Path) -> Path:
+    """A git repository laid out like a typical ML project."""
+    return make_ml_repo(git_repo)
