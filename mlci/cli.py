@@ -193,6 +193,108 @@ def schema_cmd() -> None:
     click.echo(json.dumps(config.json_schema(), indent=2, sort_keys=False))
 
 
+# --------------------------------------------------------------------------- validate-model
+
+
+@cli.command("validate-model", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--metrics",
+    "metrics_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="Metrics of the candidate model: JSON or YAML, flat or nested (keys a.b).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="mlci.yaml to read validation: from. [default: mlci.yaml; when it is absent, "
+    "only --threshold is checked]",
+)
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="EXPR",
+    help="METRIC>=X (higher is better) or METRIC<=X (lower is better); also > and <. "
+    "Repeatable; one value may hold several, one per line. Adds to or overrides "
+    "validation.thresholds.",
+)
+@click.option(
+    "--baseline",
+    "baseline_spec",
+    metavar="SPEC",
+    help="file:PATH, registry:STAGE or none. [default: validation.baseline; empty = default]",
+)
+@click.option(
+    "--max-regression",
+    metavar="T",
+    help="Allowed regression against the baseline, e.g. 0.05 (5% of |baseline|). "
+    "[default: validation.max_regression, else 0.05; empty = default]",
+)
+@click.option(
+    "--regression",
+    type=click.Choice(["relative", "absolute"]),
+    help="relative: T is a fraction of |baseline|; absolute: T in metric units. "
+    "[default: validation.regression, else relative]",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the verdict as JSON to this file (written when rejected, too).",
+)
+def validate_model_cmd(
+    metrics_path: Path,
+    config_path: Path | None,
+    thresholds: tuple[str, ...],
+    baseline_spec: str | None,
+    max_regression: str | None,
+    regression: str | None,
+    report_json: Path | None,
+) -> None:
+    """Gate a trained model: exit 0 ships it, exit 1 rejects it with every reason.
+
+    Each metric must meet its threshold, and must not regress against the
+    baseline (the production model) beyond the tolerance T: a higher-is-better
+    metric fails when candidate < baseline - T*|baseline| (mirrored for
+    lower-is-better). A missing, NaN, infinite or non-numeric metric fails.
+    With no production model yet, the regression check is skipped with a
+    notice, unless validation.require_baseline is true.
+
+    \b
+    Exit codes: 0 passed, 1 rejected, 2 bad input (unreadable or malformed
+    file, bad threshold, unknown metric in --threshold, unreachable registry).
+    """
+    from mlci import gate, gha
+
+    verdict = gate.run(
+        metrics_path=metrics_path,
+        config_path=config_path,
+        threshold_args=thresholds,
+        baseline_spec=baseline_spec,
+        max_regression=max_regression,
+        regression=regression,
+    )
+    report = gate.report_json(verdict)
+    if report_json is not None:
+        try:
+            report_json.write_text(gate.report_json(verdict, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{report_json}: cannot write the report: {exc.strerror}") from None
+    click.echo(gate.render_text(verdict), nl=False)
+    if gha.in_actions():
+        for notice in verdict.notices:
+            gha.notice(notice, title="validate-model")
+        for failure in verdict.failures:
+            gha.error(failure, title="validate-model")
+        gha.add_summary(gate.render_markdown(verdict))
+        gha.set_outputs({"passed": "true" if verdict.passed else "false", "report": report})
+    if not verdict.passed:
+        raise CheckFailed(gate.summary_line(verdict))
+    click.echo(gate.summary_line(verdict))
+
+
 # --------------------------------------------------------------------------- entry point
 
 
