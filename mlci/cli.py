@@ -53,8 +53,13 @@ def cli() -> None:
     default=".",
     required=False,
 )
-@click.option("--train-command", help="Command that trains the model (default: detected, e.g. python train.py).")
-@click.option("--model", "model_name", help="Registered model name (default: the repository's name).")
+@click.option(
+    "--train-command",
+    help="Command that trains the model (default: detected, e.g. python train.py).",
+)
+@click.option(
+    "--model", "model_name", help="Registered model name (default: the repository's name)."
+)
 @click.option(
     "--backend",
     type=click.Choice(["git", "mlflow"]),
@@ -206,11 +211,11 @@ def schema_cmd() -> None:
 )
 @click.option(
     "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    "config_name",
+    metavar="PATH",
     default=None,
-    help="mlci.yaml to read validation: from. [default: mlci.yaml; when it is absent, "
-    "only --threshold is checked]",
+    help="mlci.yaml to read validation: from; another file named here must exist. "
+    "[default: mlci.yaml; when it is absent, only --threshold is checked]",
 )
 @click.option(
     "--threshold",
@@ -246,7 +251,7 @@ def schema_cmd() -> None:
 )
 def validate_model_cmd(
     metrics_path: Path,
-    config_path: Path | None,
+    config_name: str | None,
     thresholds: tuple[str, ...],
     baseline_spec: str | None,
     max_regression: str | None,
@@ -270,7 +275,7 @@ def validate_model_cmd(
 
     verdict = gate.run(
         metrics_path=metrics_path,
-        config_path=config_path,
+        config_path=Path(config_name) if config_name else None,
         threshold_args=thresholds,
         baseline_spec=baseline_spec,
         max_regression=max_regression,

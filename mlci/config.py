@@ -48,7 +48,8 @@ def _secret_names(names: list[str]) -> list[str]:
     for name in names:
         if not _SECRET_NAME.match(name):
             raise ValueError(
-                f"{name!r} is not a valid secret name (letters, digits and _; not starting with a digit)"
+                f"{name!r} is not a valid secret name "
+                "(letters, digits and _; not starting with a digit)"
             )
         if name.upper().startswith("GITHUB_"):
             raise ValueError(f"{name!r}: secret names may not start with GITHUB_")
@@ -81,7 +82,9 @@ class Actions(_Section):
     @classmethod
     def _repository(cls, value: str) -> str:
         if not _REPOSITORY.match(value):
-            raise ValueError(f"must be owner/repo, e.g. {DEFAULT_ACTIONS_REPOSITORY}, got {value!r}")
+            raise ValueError(
+                f"must be owner/repo, e.g. {DEFAULT_ACTIONS_REPOSITORY}, got {value!r}"
+            )
         return value
 
     @field_validator("ref")
@@ -97,18 +100,18 @@ class Actions(_Section):
 
 
 class Python(_Section):
-    version: str = Field("3.11", description="Python version the jobs set up, e.g. \"3.11\".")
+    version: str = Field("3.11", description='Python version the jobs set up, e.g. "3.11".')
 
     @field_validator("version", mode="before")
     @classmethod
     def _version(cls, value: Any) -> Any:
         if isinstance(value, float):
             raise ValueError(
-                "must be a quoted string such as \"3.11\" "
+                'must be a quoted string such as "3.11" '
                 f"(unquoted, YAML reads it as the number {value})"
             )
         if isinstance(value, str) and not _PYTHON_VERSION.match(value):
-            raise ValueError(f"must be a Python 3 version such as \"3.11\", got {value!r}")
+            raise ValueError(f'must be a Python 3 version such as "3.11", got {value!r}')
         return value
 
 
@@ -120,13 +123,13 @@ class Install(_Section):
     command: str | None = Field(
         None,
         description="Install command to run instead of the requirements files, "
-        "e.g. \"pip install -e .[train]\".",
+        'e.g. "pip install -e .[train]".',
     )
 
 
 class Lint(_Section):
     commands: list[str] = Field(
-        default_factory=list, description="Lint commands run in the test job, e.g. \"ruff check .\"."
+        default_factory=list, description='Lint commands run in the test job, e.g. "ruff check .".'
     )
 
     _check = field_validator("commands")(classmethod(lambda cls, v: _non_empty_commands(v)))
@@ -146,7 +149,7 @@ class Tests(_Section):
 
 
 class Data(_Section):
-    pull: str | None = Field(None, description="Command that fetches the data, e.g. \"dvc pull\".")
+    pull: str | None = Field(None, description='Command that fetches the data, e.g. "dvc pull".')
     validate_command: str | None = Field(
         None,
         alias="validate",
@@ -162,7 +165,8 @@ class Image(_Section):
     context: str = "."
     name: str | None = Field(
         None,
-        description="Image name; defaults to ghcr.io/<owner>/<repo>. Pushed on pushes, not on pull requests.",
+        description="Image name; defaults to ghcr.io/<owner>/<repo>. "
+        "Pushed on pushes, not on pull requests.",
     )
 
 
@@ -173,19 +177,24 @@ class Train(_Section):
         description="Runner labels for training; GPU or self-hosted runners are labels.",
     )
     timeout_minutes: int = Field(120, ge=1, le=4320)
-    metrics_file: str = Field("metrics.json", description="Metrics the training writes (JSON or YAML).")
+    metrics_file: str = Field(
+        "metrics.json", description="Metrics the training writes (JSON or YAML)."
+    )
     model_version_file: str | None = Field(
         None, description="File the training writes the model version into, if it picks one."
     )
     artifacts: list[str] = Field(
-        default_factory=list, description="Paths uploaded as the workflow artifact of the trained model."
+        default_factory=list,
+        description="Paths uploaded as the workflow artifact of the trained model.",
     )
 
     @field_validator("command")
     @classmethod
     def _command(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("is empty; write the command that trains your model, e.g. python train.py")
+            raise ValueError(
+                "is empty; write the command that trains your model, e.g. python train.py"
+            )
         return value
 
     @field_validator("runs_on", mode="before")
@@ -203,7 +212,9 @@ class Train(_Section):
 
 
 class Threshold(_Section):
-    min: float | None = Field(None, description="Higher is better: the metric must be at least this.")
+    min: float | None = Field(
+        None, description="Higher is better: the metric must be at least this."
+    )
     max: float | None = Field(None, description="Lower is better: the metric must be at most this.")
     max_regression: float | None = Field(
         None, ge=0, description="Allowed regression against production for this metric."
@@ -212,9 +223,7 @@ class Threshold(_Section):
     @model_validator(mode="after")
     def _one_direction(self) -> Threshold:
         if (self.min is None) == (self.max is None):
-            raise ValueError(
-                "needs exactly one of min (higher is better) or max (lower is better)"
-            )
+            raise ValueError("needs exactly one of min (higher is better) or max (lower is better)")
         bound = self.min if self.min is not None else self.max
         if bound is not None and not math.isfinite(bound):
             raise ValueError("bound must be a finite number")
@@ -270,7 +279,8 @@ class Registry(_Section):
     )
     model: str = Field("model", description="Registered model name.")
     tracking_uri_secret: str = Field(
-        "MLFLOW_TRACKING_URI", description="Secret holding the MLflow tracking URI (mlflow backend)."
+        "MLFLOW_TRACKING_URI",
+        description="Secret holding the MLflow tracking URI (mlflow backend).",
     )
     stages: Stages = Field(default_factory=Stages)
 
@@ -279,7 +289,8 @@ class Registry(_Section):
     def _model(cls, value: str) -> str:
         if not _MODEL_NAME.match(value):
             raise ValueError(
-                f"{value!r} is not a model name: lowercase letters, digits and dashes, e.g. churn-model"
+                f"{value!r} is not a model name: "
+                "lowercase letters, digits and dashes, e.g. churn-model"
             )
         return value
 
@@ -293,7 +304,8 @@ class Registry(_Section):
 class StagingDeploy(_Section):
     command: str | None = Field(None, description="Deploys the model to staging.")
     endpoint: str | None = Field(
-        None, description="URL of the staging endpoint, given to integration tests as MLCI_ENDPOINT."
+        None,
+        description="URL of the staging endpoint, given to integration tests as MLCI_ENDPOINT.",
     )
 
 
@@ -400,6 +412,11 @@ class Workflows(_Section):
         "(also runs under act; the self-repository finding is then allowed in .github/zizmor.yml).",
     )
     runs_on: str = Field("ubuntu-latest", description="Runner of the jobs other than train.")
+    zizmor_config: bool = Field(
+        True,
+        description="Generate .github/zizmor.yml (the pin policy zizmor needs for tag-pinned "
+        "mlci actions). Turn off if you keep your own zizmor config, and add the policy there.",
+    )
 
 
 class Config(_Section):
@@ -433,6 +450,11 @@ class Config(_Section):
         for branch in value:
             if not _GIT_REF.match(branch.replace("*", "x")):
                 raise ValueError(f"{branch!r} is not a branch name or pattern")
+        if "*" in value[0]:
+            raise ValueError(
+                f"the first branch is the main branch production deploys from; "
+                f"it cannot be a pattern, got {value[0]!r}"
+            )
         return value
 
     @property
@@ -566,8 +588,10 @@ def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
         text = f"unknown key {key!r} in {where}"
         if parent is not None:
             close = difflib.get_close_matches(key, _keys_of(parent), n=1, cutoff=0.6)
-            text += f" (did you mean {close[0]!r}?)" if close else (
-                f"; valid keys: {', '.join(_keys_of(parent))}"
+            text += (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else (f"; valid keys: {', '.join(_keys_of(parent))}")
             )
         return loc, text
     if kind == "missing":
@@ -584,6 +608,23 @@ def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
     return loc, f"{dotted}: {msg}" if dotted else msg
 
 
+def _find_expression(
+    node: Any, loc: tuple[int | str, ...]
+) -> tuple[tuple[int | str, ...], str] | None:
+    """The first string in the document that holds ``${{``, with its location."""
+    if isinstance(node, dict):
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return (loc, str(node)) if isinstance(node, str) and "${{" in node else None
+    for key, value in items:
+        found = _find_expression(value, (*loc, key))
+        if found is not None:
+            return found
+    return None
+
+
 def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
     """Parse and validate config text; raise :class:`ConfigError` naming ``source:line``."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -592,33 +633,49 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
         document = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
+        where = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{source}{line}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{source}{where}: invalid YAML: {problem}") from None
     except YAMLError as exc:
         raise ConfigError(f"{source}: invalid YAML: {exc}") from None
     if document is None:
         raise ConfigError(
-            f"{source}: the file is empty; run `mlci init --force` to write a commented starting config"
+            f"{source}: the file is empty; "
+            "run `mlci init --force` to write a commented starting config"
         )
     if not isinstance(document, dict):
         raise ConfigError(
             f"{source}:1: the top level must be a mapping of keys (train:, registry:, ...), "
             f"got {_describe(_plain(document))}"
         )
+    expression = _find_expression(document, ())
+    if expression is not None:
+        loc, value = expression
+        line = _line_of(document, loc)
+        dotted = ".".join(str(part) for part in loc)
+        raise ConfigError(
+            f"{source}:{line}: {dotted} contains a GitHub expression ({value!r}); mlci never "
+            "puts config values inside ${{ }} (template injection): write the value itself, "
+            "or read $GITHUB_* environment variables in your command"
+        )
     try:
         return Config.model_validate(_plain(document))
     except ValidationError as exc:
         errors = sorted(
             (_message(dict(error)) for error in exc.errors(include_url=False)),
-            key=lambda item: (not item[1].startswith("unknown key"), _line_of(document, item[0]) or 0),
+            key=lambda item: (
+                not item[1].startswith("unknown key"),
+                _line_of(document, item[0]) or 0,
+            ),
         )
         loc, text_ = errors[0]
         line = _line_of(document, loc)
         where = f"{source}:{line}" if line else source
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(
-            errors
-        ) > 1 else ""
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
         raise ConfigError(f"{where}: {text_}{more}") from None
 
 

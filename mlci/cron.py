@@ -43,14 +43,13 @@ def validate_cron(expression: str) -> str:
             f"cron {expression!r} has {len(parts)} fields; GitHub Actions wants 5: "
             "minute hour day-of-month month day-of-week, e.g. '0 4 * * *'"
         )
-    for part, (field, low, high, names) in zip(parts, _FIELDS):
+    for part, (field, low, high, names) in zip(parts, _FIELDS, strict=True):
         for item in part.split(","):
             if not item:
                 raise CronError(f"cron {expression!r}: empty item in the {field} field")
             base, slash, step = item.partition("/")
-            if slash:
-                if not step.isdigit() or int(step) == 0:
-                    raise CronError(f"cron {expression!r}: step {step!r} must be a positive number")
+            if slash and (not step.isdigit() or int(step) == 0):
+                raise CronError(f"cron {expression!r}: step {step!r} must be a positive number")
             if base == "*":
                 continue
             start, dash, end = base.partition("-")

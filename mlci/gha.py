@@ -79,16 +79,19 @@ def annotate(
     sys.stdout.flush()
 
 
-def error(message: str, *, file: str | None = None, line: int | None = None,
-          title: str | None = None) -> None:
+def error(
+    message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
+) -> None:
     annotate("error", message, file=file, line=line, title=title)
 
 
-def warning(message: str, *, file: str | None = None, line: int | None = None,
-            title: str | None = None) -> None:
+def warning(
+    message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
+) -> None:
     annotate("warning", message, file=file, line=line, title=title)
 
 
-def notice(message: str, *, file: str | None = None, line: int | None = None,
-           title: str | None = None) -> None:
+def notice(
+    message: str, *, file: str | None = None, line: int | None = None, title: str | None = None
+) -> None:
     annotate("notice", message, file=file, line=line, title=title)
