@@ -380,12 +380,14 @@ def _judge(
     if candidate is not None:
         row["threshold_passed"] = threshold.met_by(candidate)
         if not row["threshold_passed"]:
-            word = "below" if threshold.direction == "min" else "above"
-            strict = " or equal to" if threshold.op in (">", "<") else ""
+            missed = {
+                ">=": "is below the minimum",
+                ">": "is not above",
+                "<=": "is above the maximum",
+                "<": "is not below",
+            }[threshold.op]
             reasons.append(
-                f"{metric}: {_num(candidate)} is {word}{strict} the threshold "
-                f"{threshold.expression} ({'higher' if threshold.direction == 'min' else 'lower'} "
-                "is better)"
+                f"{metric}: {_num(candidate)} {missed} {_num(threshold.bound)} ({threshold})"
             )
 
     if baseline is not None:
@@ -637,10 +639,10 @@ def run(
 
 
 def _num(value: float) -> str:
-    """Shortest exact text of a number: 0.85, 1e-07, 12."""
+    """A number for people: 0.85, 1e-07, 12 (12 significant digits; the JSON report is exact)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
-    return repr(value)
+    return f"{value:.12g}"
 
 
 def _pct(fraction: float) -> str:
