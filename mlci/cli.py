@@ -8,7 +8,9 @@ are decided in one place, :func:`mlci.errors.error_handler`.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -245,6 +247,12 @@ def schema_cmd() -> None:
     "[default: validation.regression, else relative]",
 )
 @click.option(
+    "--fetch/--no-fetch",
+    default=None,
+    help="For a registry:STAGE baseline in the git registry, fetch the tags of origin first. "
+    "[default: --fetch inside GitHub Actions, whose checkouts carry no tags]",
+)
+@click.option(
     "--report-json",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the verdict as JSON to this file (written when rejected, too).",
@@ -256,6 +264,7 @@ def validate_model_cmd(
     baseline_spec: str | None,
     max_regression: str | None,
     regression: str | None,
+    fetch: bool | None,
     report_json: Path | None,
 ) -> None:
     """Gate a trained model: exit 0 ships it, exit 1 rejects it with every reason.
@@ -280,6 +289,7 @@ def validate_model_cmd(
         baseline_spec=baseline_spec,
         max_regression=max_regression,
         regression=regression,
+        fetch=gha.in_actions() if fetch is None else fetch,
     )
     report = gate.report_json(verdict)
     if report_json is not None:
@@ -298,6 +308,377 @@ def validate_model_cmd(
     if not verdict.passed:
         raise CheckFailed(gate.summary_line(verdict))
     click.echo(gate.summary_line(verdict))
+
+
+# --------------------------------------------------------------------------- model registry
+
+
+def _registry_options(func: Any) -> Any:
+    """Options every registry command shares (the backend, where it lives, the model)."""
+    options = [
+        click.option(
+            "--model",
+            "model_name",
+            metavar="NAME",
+            help="Registered model name. [default: registry.model in mlci.yaml]",
+        ),
+        click.option(
+            "--config",
+            "config_name",
+            metavar="PATH",
+            default=None,
+            help="mlci.yaml to read registry: from; another file named here must exist. "
+            "[default: mlci.yaml; when it is absent, the git backend]",
+        ),
+        click.option(
+            "--backend",
+            type=click.Choice(["git", "mlflow", ""]),
+            default="",
+            help="Override registry.backend. [default: from mlci.yaml, else git]",
+        ),
+        click.option(
+            "--root",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=".",
+            show_default=True,
+            help="Git repository of the git backend.",
+        ),
+        click.option(
+            "--tracking-uri",
+            envvar="MLFLOW_TRACKING_URI",
+            metavar="URI",
+            help="MLflow tracking server of the mlflow backend. [default: $MLFLOW_TRACKING_URI]",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclass(frozen=True)
+class _RegistryContext:
+    registry: Any
+    model: str
+    config: Any
+
+
+def _open_registry_for_cli(
+    *,
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    push: bool = False,
+    fetch: bool | None = None,
+    copy_to_stage_models: bool = False,
+) -> _RegistryContext:
+    import base64
+    import os
+
+    from mlci import config as config_module
+    from mlci import gha
+    from mlci.registry import TOKEN_ENV, check_name, open_registry
+
+    loaded = None
+    if config_name:
+        loaded = config_module.load(Path(config_name))
+    elif Path("mlci.yaml").is_file():
+        loaded = config_module.load(Path("mlci.yaml"))
+    cfg = loaded.config if loaded is not None else None
+    model = model_name or (cfg.registry.model if cfg is not None else None)
+    if not model:
+        raise UsageError("--model is required when there is no mlci.yaml (registry.model)")
+    check_name(model, what="model name")
+    token = os.environ.get(TOKEN_ENV) or None
+    if token and gha.in_actions():
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        click.echo(f"::add-mask::{basic}")
+    registry = open_registry(
+        backend=backend or (cfg.registry.backend if cfg is not None else "git"),
+        root=root,
+        tracking_uri=tracking_uri or None,
+        push=push,
+        fetch=fetch,
+        token=token,
+        copy_to_stage_models=copy_to_stage_models,
+    )
+    return _RegistryContext(registry=registry, model=model, config=cfg)
+
+
+def _stage_name(name: str, cfg: Any) -> str:
+    """staging/production map through registry.stages; other names are used as they are."""
+    if cfg is not None and name in ("staging", "production"):
+        return str(getattr(cfg.registry.stages, name))
+    return name
+
+
+def _metrics_line(metrics: Any) -> str:
+    shown = [f"{k}={v}" for k, v in list(dict(metrics).items())[:6]]
+    more = len(dict(metrics)) - len(shown)
+    return ", ".join(shown) + (f", +{more} more" if more > 0 else "")
+
+
+push_option = click.option(
+    "--push",
+    is_flag=True,
+    help="git backend: fetch the remote's tags first, push the new tag to origin "
+    "(authenticated with $MLCI_GITHUB_TOKEN when set). Ignored by the mlflow backend.",
+)
+
+
+@cli.command("register-model", context_settings=CONTEXT_SETTINGS)
+@_registry_options
+@click.option(
+    "--metrics",
+    "metrics_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Metrics of the trained model (JSON or YAML), recorded with the version.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="validate-model --report-json output; its verdict is recorded, a failed one refused.",
+)
+@click.option(
+    "--source",
+    metavar="REF",
+    help="git: the commit to register [default: HEAD]. mlflow (required): the logged "
+    "model, models:/m-… or runs:/<run id>/<name>.",
+)
+@click.option(
+    "--model-version",
+    "model_version",
+    metavar="V",
+    help="git: the version to register, e.g. v1.2.0. [default: the greatest version, patch + 1]",
+)
+@push_option
+def register_model_cmd(
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    metrics_path: Path,
+    report_path: Path | None,
+    source: str | None,
+    model_version: str | None,
+    push: bool,
+) -> None:
+    """Register a trained model as a new version, with its metrics and verdict.
+
+    git (default): an annotated tag <model>@v<semver> on the commit (GTO's
+    grammar), holding the metrics, the run URL and the validation verdict.
+    mlflow: a model version of the registered model, the same facts as tags.
+
+    \b
+    Exit codes: 0 registered (or already registered at this commit with these
+    metrics), 1 refused (the report says the model failed; a tag push lost a
+    race), 2 bad input (unreadable metrics or report, unknown source,
+    unreachable registry).
+    """
+    from mlci import gha
+    from mlci.metrics import load_metrics
+    from mlci.registry import load_report
+
+    metrics = load_metrics(metrics_path)
+    validation = load_report(report_path) if report_path else None
+    ctx = _open_registry_for_cli(
+        model_name=model_name,
+        config_name=config_name,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        push=push,
+    )
+    version = ctx.registry.register(
+        ctx.model,
+        metrics=metrics,
+        source=source or None,
+        version=model_version or None,
+        validation=validation,
+    )
+    verdict = f", validation {version.validation}" if version.validation else ""
+    where = f" at {version.commit[:12]}" if ctx.registry.backend == "git" and version.commit else ""
+    click.echo(f"registered {ctx.model} {version.version}{where}{verdict}")
+    click.echo(f"metrics: {_metrics_line(version.metrics)}")
+    gha.set_outputs({"model_version": version.version})
+    gha.add_summary(
+        f"### Registered `{ctx.model}` {version.version}\n\n"
+        f"Backend: {ctx.registry.backend}{where}{verdict}\n"
+    )
+
+
+@cli.command("promote-model", context_settings=CONTEXT_SETTINGS)
+@_registry_options
+@click.option(
+    "--model-version",
+    "model_version",
+    required=True,
+    metavar="V",
+    help="The version to promote, e.g. v0.3.0 (git) or 7 (mlflow).",
+)
+@click.option(
+    "--from-stage",
+    metavar="STAGE",
+    help="Refuse unless the version holds this stage now. [default: assign directly]",
+)
+@click.option(
+    "--to-stage",
+    required=True,
+    metavar="STAGE",
+    help="The stage (alias) to move to the version, e.g. production.",
+)
+@click.option(
+    "--copy-to-stage-model",
+    "copy_to_stage_models",
+    is_flag=True,
+    help="mlflow: also copy the version into the registered model <model>-<stage>.",
+)
+@push_option
+def promote_model_cmd(
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    model_version: str,
+    from_stage: str | None,
+    to_stage: str,
+    copy_to_stage_models: bool,
+    push: bool,
+) -> None:
+    """Move a stage (alias) to a version, recording the previous holder.
+
+    Refuses (exit 1) a version that does not hold --from-stage, or whose
+    recorded validation verdict failed. Promoting the version that already
+    holds the stage is a successful no-op. Concurrent promotions cannot
+    interleave: a lost race exits 1 and changes nothing.
+
+    \b
+    Exit codes: 0 promoted or already there, 1 refused or race lost, 2 bad
+    input (unknown model, version or stage; unreachable registry; no
+    permission).
+    """
+    from mlci import gha
+
+    ctx = _open_registry_for_cli(
+        model_name=model_name,
+        config_name=config_name,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        push=push,
+        copy_to_stage_models=copy_to_stage_models,
+    )
+    to = _stage_name(to_stage, ctx.config)
+    frm = _stage_name(from_stage, ctx.config) if from_stage else None
+    result = ctx.registry.promote(ctx.model, model_version, to_stage=to, from_stage=frm)
+    previous = result.previous or ""
+    if result.changed:
+        origin = f"{frm} → " if frm else ""
+        was = f" (previous: {result.previous})" if result.previous else " (the stage was empty)"
+        click.echo(f"promoted {ctx.model} {result.version}: {origin}{to}{was}")
+    else:
+        click.echo(f"{ctx.model} {result.version} already holds {to}; nothing to do")
+    gha.set_outputs({"model_version": result.version, "previous_version": previous})
+    gha.add_summary(
+        f"### `{ctx.model}` {result.version} → {to}\n\n"
+        + (f"Previous: {result.previous or 'none'}\n" if result.changed else "Already there.\n")
+    )
+
+
+@cli.command("rollback-model", context_settings=CONTEXT_SETTINGS)
+@_registry_options
+@click.option(
+    "--stage", required=True, metavar="STAGE", help="The stage to roll back, e.g. production."
+)
+@push_option
+def rollback_model_cmd(
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    stage: str,
+    push: bool,
+) -> None:
+    """Give a stage back to the version that held it before the last promotion.
+
+    Rolling back is itself recorded (history is append-only); a second
+    rollback goes one more step back.
+
+    \b
+    Exit codes: 0 rolled back, 1 nothing to roll back to or race lost, 2 bad
+    input (unknown model or stage, unreachable registry).
+    """
+    from mlci import gha
+
+    ctx = _open_registry_for_cli(
+        model_name=model_name,
+        config_name=config_name,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        push=push,
+    )
+    name = _stage_name(stage, ctx.config)
+    result = ctx.registry.rollback(ctx.model, name)
+    click.echo(f"rolled back {ctx.model} {name}: {result.previous} → {result.version}")
+    gha.set_outputs({"model_version": result.version, "previous_version": result.previous or ""})
+    gha.add_summary(f"### Rolled back `{ctx.model}` {name}: {result.previous} → {result.version}\n")
+
+
+@cli.command("models", context_settings=CONTEXT_SETTINGS)
+@_registry_options
+@click.option("--json", "as_json", is_flag=True, help="Print versions and history as JSON.")
+@click.option("--fetch", is_flag=True, help="git: fetch the tags of origin first.")
+def models_cmd(
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    as_json: bool,
+    fetch: bool,
+) -> None:
+    """List a model's versions, the stages they hold, and the stage history."""
+    import dataclasses
+    import json
+
+    ctx = _open_registry_for_cli(
+        model_name=model_name,
+        config_name=config_name,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        fetch=fetch,
+    )
+    versions = ctx.registry.versions(ctx.model)
+    events = ctx.registry.history(ctx.model)
+    if as_json:
+        data = {
+            "model": ctx.model,
+            "backend": ctx.registry.backend,
+            "versions": [dataclasses.asdict(v) for v in versions],
+            "history": [dataclasses.asdict(e) for e in events],
+        }
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    click.echo(f"{ctx.model} ({ctx.registry.backend}): {len(versions)} version(s)")
+    for v in versions:
+        stages = f" [{', '.join(v.stages)}]" if v.stages else ""
+        verdict = f" validation={v.validation}" if v.validation else ""
+        click.echo(f"  {v.version}{stages}{verdict}  {_metrics_line(v.metrics)}")
+    click.echo("history:")
+    if not events:
+        click.echo("  (no stage changes yet)")
+    for e in events:
+        was = f" (was {e.previous})" if e.previous else ""
+        who = f" by {e.actor}" if e.actor else ""
+        click.echo(f"  {e.timestamp}  {e.action:<8} {e.stage}: {e.version}{was}{who}")
 
 
 # --------------------------------------------------------------------------- entry point

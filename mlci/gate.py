@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -459,8 +460,18 @@ def parse_baseline_spec(spec: str) -> tuple[str, str]:
     )
 
 
-def load_baseline(spec: str, *, config: Config | None) -> Baseline:
-    """Read the baseline a spec names. Unreadable files or registries raise (exit 2)."""
+def load_baseline(
+    spec: str, *, config: Config | None, root: Path | None = None, fetch: bool = False
+) -> Baseline:
+    """Read the baseline a spec names. Unreadable files or registries raise (exit 2).
+
+    ``registry:STAGE`` asks the registry mlci.yaml configures (git tags in
+    ``root`` without a config) for the version holding STAGE; ``fetch`` first
+    fetches the git registry's tags from ``origin`` (shallow CI checkouts carry
+    none, and a missing tag would look like a first run). No version holding
+    the stage is a first run; a registry that cannot be read is an error, never
+    a pass.
+    """
     from mlci.metrics import flatten, load_metrics
 
     kind, value = parse_baseline_spec(spec)
@@ -468,6 +479,9 @@ def load_baseline(spec: str, *, config: Config | None) -> Baseline:
         return Baseline(metrics=None, source=None)
     if kind == "file":
         return Baseline(metrics=load_metrics(Path(value)), source=f"file:{value}")
+
+    from mlci import registry as registry_module
+
     # registry:production names the production *role*; mlci.yaml may call its stage otherwise.
     stage = value
     if config is not None and value == "production":
@@ -475,30 +489,25 @@ def load_baseline(spec: str, *, config: Config | None) -> Baseline:
     elif config is not None and value == "staging":
         stage = config.registry.stages.staging
     model = config.registry.model if config is not None else "model"
-    registry = _open_registry(config)
-    try:
-        version = registry.resolve(model, stage)
-    except UsageError:
-        raise
-    except OSError as exc:
-        raise UsageError(
-            f"registry:{value}: cannot reach the model registry ({exc}); "
-            "the gate does not pass without its baseline"
-        ) from None
     source = f"registry:{value}"
+    try:
+        registry = registry_module.from_config(
+            config,
+            root=root,
+            fetch=fetch,
+            token=os.environ.get(registry_module.TOKEN_ENV) or None,
+        )
+        version = registry.resolve(model, stage)
+    except UsageError as exc:
+        raise UsageError(
+            f"baseline {source}: {exc}; the gate does not pass without its baseline"
+        ) from None
     if version is None:
         return Baseline(metrics=None, source=source)
     return Baseline(
         metrics=flatten(dict(version.metrics)),
         source=f"{source} ({model} {version.version})",
         version=version.version,
-    )
-
-
-def _open_registry(config: Config | None) -> Any:
-    raise UsageError(
-        "registry baseline needs the registry backend, which this mlci does not have yet; "
-        "use --baseline file:PATH or --baseline none"
     )
 
 
@@ -544,6 +553,7 @@ def gather(
     baseline_spec: str | None = None,
     max_regression: str | None = None,
     regression: str | None = None,
+    fetch: bool = False,
 ) -> Inputs:
     """Read the metrics, mlci.yaml (optional when it is the default ``mlci.yaml``), the baseline.
 
@@ -587,7 +597,11 @@ def gather(
         spec = validation.baseline
     else:
         spec = None
-    baseline = load_baseline(spec, config=loaded) if spec else Baseline(metrics=None, source=None)
+    baseline = (
+        load_baseline(spec, config=loaded, fetch=fetch)
+        if spec
+        else Baseline(metrics=None, source=None)
+    )
 
     return Inputs(
         metrics=metrics,
@@ -609,6 +623,7 @@ def run(
     baseline_spec: str | None = None,
     max_regression: str | None = None,
     regression: str | None = None,
+    fetch: bool = False,
 ) -> Verdict:
     """Gather the inputs and decide: what ``mlci validate-model`` does, minus the printing."""
     inputs = gather(
@@ -618,6 +633,7 @@ def run(
         baseline_spec=baseline_spec,
         max_regression=max_regression,
         regression=regression,
+        fetch=fetch,
     )
     verdict = validate(
         metrics=inputs.metrics,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunMlci
+from conftest import RunMlci, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -764,18 +764,116 @@ def test_cli_bad_input_exit_2(
     assert summary.read_text() == ""
 
 
-def test_cli_registry_baseline_without_a_backend_fails_closed(
-    tmp_path: Path, mlci: RunMlci
-) -> None:
-    write(tmp_path / "metrics.json", {"accuracy": 0.9})
-    write(
-        tmp_path / "mlci.yaml",
-        "train:\n  command: python train.py\n"
-        "validation:\n  thresholds:\n    accuracy: {min: 0.5}\n",
+REGISTRY_CONFIG = """\
+train:
+  command: python train.py
+validation:
+  thresholds:
+    accuracy: {min: 0.85}
+    eval.rmse: {max: 0.3}
+registry:
+  model: churn-model
+  stages: {production: prod}
+"""
+
+
+def promote_to_production(repo: Path, metrics: dict[str, Any]) -> str:
+    """Register a version with ``metrics`` in the real git registry and make it production."""
+    from mlci.registry.git import GitRegistry
+
+    registry = GitRegistry(root=repo)
+    version = registry.register("churn-model", metrics=metrics)
+    registry.promote("churn-model", version.version, to_stage="prod")
+    return version.version
+
+
+def test_cli_registry_baseline_from_git_tags(git_repo: Path, mlci: RunMlci) -> None:
+    write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
+    # First run: nothing holds production yet, so only the thresholds count.
+    write(git_repo / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        "note: no baseline model yet (registry:production): first run, "
+        "the regression check is skipped" in proc.stdout
     )
-    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=tmp_path)
+    version = promote_to_production(git_repo, {"accuracy": 0.9, "eval": {"rmse": 0.24}})
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"against registry:production (churn-model {version})" in proc.stdout
+    assert [line for line in proc.stdout.splitlines() if line.startswith("FAIL")] == [
+        "FAIL eval.rmse: regressed from 0.24 to 0.26 (+0.02, +8.33%), beyond the allowed "
+        "5% of |baseline| (limit 0.252)"
+    ]
+    proc = mlci(
+        "validate-model", "--metrics", "metrics.json", "--max-regression", "0.1", cwd=git_repo
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_registry_require_baseline_rejects_first_run(git_repo: Path, mlci: RunMlci) -> None:
+    write(
+        git_repo / "mlci.yaml",
+        REGISTRY_CONFIG.replace("registry:", "  require_baseline: true\nregistry:"),
+    )
+    write(git_repo / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 1
+    assert "FAIL no baseline model to compare against (registry:production)" in proc.stdout
+
+
+def test_cli_registry_fetches_tags_in_github_actions(
+    git_repo: Path, tmp_path: Path, mlci: RunMlci
+) -> None:
+    write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
+    git(git_repo, "add", "mlci.yaml")
+    git(git_repo, "commit", "-q", "-m", "config")
+    promote_to_production(git_repo, {"accuracy": 0.95, "eval": {"rmse": 0.2}})
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(git_repo), str(origin))
+    # A CI checkout: shallow, no tags. Without fetching, production would look absent.
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--no-tags", f"file://{origin}", str(clone))
+    assert git(clone, "tag") == ""
+    write(clone / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    # --no-fetch reads the local tags only: here none, so it looks like a first run.
+    proc = mlci("validate-model", "--metrics", "metrics.json", "--no-fetch", cwd=clone)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no baseline model yet (registry:production)" in proc.stdout
+    # Inside GitHub Actions the tags are fetched first: production is found.
+    env, out, _summary = actions_env(tmp_path)
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=clone, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert out.read_text().startswith("passed=false\n")
+    assert "regressed from 0.95 to 0.88" in proc.stdout
+
+
+def test_cli_unreachable_registry_fails_closed(git_repo: Path, mlci: RunMlci) -> None:
+    write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
+    write(git_repo / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    git(git_repo, "remote", "add", "origin", str(git_repo.parent / "gone.git"))
+    proc = mlci("validate-model", "--metrics", "metrics.json", "--fetch", cwd=git_repo)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("mlci: error: registry baseline needs the registry backend")
+    assert proc.stderr.startswith("mlci: error: baseline registry:production: cannot fetch tags")
+    assert proc.stderr.rstrip().endswith("the gate does not pass without its baseline")
+    assert len(proc.stderr.splitlines()) == 1
+
+
+def test_cli_registry_outside_a_git_repository_exit_2(tmp_path: Path, mlci: RunMlci) -> None:
+    write(tmp_path / "metrics.json", {"accuracy": 0.9})
+    proc = mlci(
+        "validate-model",
+        "--metrics",
+        "metrics.json",
+        "--threshold",
+        "accuracy>=0.5",
+        "--baseline",
+        "registry:production",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("mlci: error: baseline registry:production: ")
+    assert "is not a git repository" in proc.stderr
 
 
 def test_cli_unwritable_report_json_exit_2(tmp_path: Path, mlci: RunMlci) -> None:
