@@ -250,12 +250,14 @@ def schema_cmd() -> None:
     "--fetch/--no-fetch",
     default=None,
     help="For a registry:STAGE baseline in the git registry, fetch the tags of origin first. "
-    "[default: --fetch inside GitHub Actions, whose checkouts carry no tags]",
+    "[default: --fetch inside GitHub Actions when the checkout is shallow (it has no tags)]",
 )
 @click.option(
     "--report-json",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Also write the verdict as JSON to this file (written when rejected, too).",
+    "report_name",
+    metavar="PATH",
+    help="Also write the verdict as JSON to this file (written when rejected, too; "
+    "empty = none).",
 )
 def validate_model_cmd(
     metrics_path: Path,
@@ -265,7 +267,7 @@ def validate_model_cmd(
     max_regression: str | None,
     regression: str | None,
     fetch: bool | None,
-    report_json: Path | None,
+    report_name: str | None,
 ) -> None:
     """Gate a trained model: exit 0 ships it, exit 1 rejects it with every reason.
 
@@ -289,9 +291,10 @@ def validate_model_cmd(
         baseline_spec=baseline_spec,
         max_regression=max_regression,
         regression=regression,
-        fetch=gha.in_actions() if fetch is None else fetch,
+        fetch=fetch,
     )
     report = gate.report_json(verdict)
+    report_json = Path(report_name) if report_name else None
     if report_json is not None:
         try:
             report_json.write_text(gate.report_json(verdict, indent=2) + "\n", encoding="utf-8")
@@ -381,10 +384,10 @@ def _open_registry_for_cli(
     from mlci.registry import TOKEN_ENV, check_name, open_registry
 
     loaded = None
-    if config_name:
-        loaded = config_module.load(Path(config_name))
-    elif Path("mlci.yaml").is_file():
-        loaded = config_module.load(Path("mlci.yaml"))
+    name = config_name or "mlci.yaml"
+    # The default mlci.yaml may be absent (git backend); another file named must exist.
+    if name != "mlci.yaml" or Path(name).is_file():
+        loaded = config_module.load(Path(name))
     cfg = loaded.config if loaded is not None else None
     model = model_name or (cfg.registry.model if cfg is not None else None)
     if not model:
@@ -439,7 +442,7 @@ push_option = click.option(
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(path_type=Path),
+    metavar="PATH",
     help="validate-model --report-json output; its verdict is recorded, a failed one refused.",
 )
 @click.option(
@@ -462,7 +465,7 @@ def register_model_cmd(
     root: Path,
     tracking_uri: str | None,
     metrics_path: Path,
-    report_path: Path | None,
+    report_path: str | None,
     source: str | None,
     model_version: str | None,
     push: bool,
@@ -484,7 +487,7 @@ def register_model_cmd(
     from mlci.registry import load_report
 
     metrics = load_metrics(metrics_path)
-    validation = load_report(report_path) if report_path else None
+    validation = load_report(Path(report_path)) if report_path else None
     ctx = _open_registry_for_cli(
         model_name=model_name,
         config_name=config_name,
