@@ -461,16 +461,17 @@ def parse_baseline_spec(spec: str) -> tuple[str, str]:
 
 
 def load_baseline(
-    spec: str, *, config: Config | None, root: Path | None = None, fetch: bool = False
+    spec: str, *, config: Config | None, root: Path | None = None, fetch: bool | None = False
 ) -> Baseline:
     """Read the baseline a spec names. Unreadable files or registries raise (exit 2).
 
     ``registry:STAGE`` asks the registry mlci.yaml configures (git tags in
     ``root`` without a config) for the version holding STAGE; ``fetch`` first
     fetches the git registry's tags from ``origin`` (shallow CI checkouts carry
-    none, and a missing tag would look like a first run). No version holding
-    the stage is a first run; a registry that cannot be read is an error, never
-    a pass.
+    none, and a missing tag would look like a first run); ``fetch=None``
+    fetches inside GitHub Actions when the checkout is shallow. No version
+    holding the stage is a first run; a registry that cannot be read is an
+    error, never a pass.
     """
     from mlci.metrics import flatten, load_metrics
 
@@ -490,6 +491,13 @@ def load_baseline(
         stage = config.registry.stages.staging
     model = config.registry.model if config is not None else "model"
     source = f"registry:{value}"
+    if fetch is None:
+        fetch = _shallow_checkout_in_actions(root or Path("."))
+    hint = (
+        " (check out with fetch-depth: 0, or give the job a token in MLCI_GITHUB_TOKEN)"
+        if fetch
+        else ""
+    )
     try:
         registry = registry_module.from_config(
             config,
@@ -500,7 +508,7 @@ def load_baseline(
         version = registry.resolve(model, stage)
     except UsageError as exc:
         raise UsageError(
-            f"baseline {source}: {exc}; the gate does not pass without its baseline"
+            f"baseline {source}: {exc}{hint}; the gate does not pass without its baseline"
         ) from None
     if version is None:
         return Baseline(metrics=None, source=source)
@@ -509,6 +517,27 @@ def load_baseline(
         source=f"{source} ({model} {version.version})",
         version=version.version,
     )
+
+
+def _shallow_checkout_in_actions(root: Path) -> bool:
+    """Inside GitHub Actions, is ``root`` a shallow clone (whose registry tags are absent)?"""
+    import subprocess
+
+    from mlci import gha
+
+    if not gha.in_actions():
+        return False
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--is-shallow-repository"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return False  # no git: the git registry reports that itself
+    return proc.stdout.strip() == "true"
 
 
 @dataclass(frozen=True)
@@ -553,7 +582,7 @@ def gather(
     baseline_spec: str | None = None,
     max_regression: str | None = None,
     regression: str | None = None,
-    fetch: bool = False,
+    fetch: bool | None = False,
 ) -> Inputs:
     """Read the metrics, mlci.yaml (optional when it is the default ``mlci.yaml``), the baseline.
 
@@ -623,7 +652,7 @@ def run(
     baseline_spec: str | None = None,
     max_regression: str | None = None,
     regression: str | None = None,
-    fetch: bool = False,
+    fetch: bool | None = False,
 ) -> Verdict:
     """Gather the inputs and decide: what ``mlci validate-model`` does, minus the printing."""
     inputs = gather(

@@ -848,6 +848,42 @@ def test_cli_registry_fetches_tags_in_github_actions(
     assert "regressed from 0.95 to 0.88" in proc.stdout
 
 
+def test_cli_registry_does_not_fetch_a_full_checkout(
+    git_repo: Path, tmp_path: Path, mlci: RunMlci
+) -> None:
+    """A full clone (fetch-depth: 0) has its tags: no fetch, so no credentials needed."""
+    write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
+    write(git_repo / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    promote_to_production(git_repo, {"accuracy": 0.95, "eval": {"rmse": 0.2}})
+    git(git_repo, "remote", "add", "origin", str(tmp_path / "unreachable.git"))
+    env, out, _summary = actions_env(tmp_path)
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=git_repo, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "regressed from 0.95 to 0.88" in proc.stdout
+    assert out.read_text().startswith("passed=false\n")
+
+
+def test_cli_unreachable_registry_fails_closed_in_a_shallow_checkout(
+    git_repo: Path, tmp_path: Path, mlci: RunMlci
+) -> None:
+    write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
+    git(git_repo, "add", "mlci.yaml")
+    git(git_repo, "commit", "-q", "-m", "config")
+    clone = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{git_repo}", str(clone))
+    git(clone, "remote", "set-url", "origin", str(tmp_path / "unreachable.git"))
+    write(clone / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
+    env, out, _summary = actions_env(tmp_path)
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=clone, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("mlci: error: baseline registry:production: cannot fetch tags")
+    assert proc.stderr.endswith(
+        "(check out with fetch-depth: 0, or give the job a token in MLCI_GITHUB_TOKEN); "
+        "the gate does not pass without its baseline\n"
+    )
+    assert out.read_text() == ""
+
+
 def test_cli_unreachable_registry_fails_closed(git_repo: Path, mlci: RunMlci) -> None:
     write(git_repo / "mlci.yaml", REGISTRY_CONFIG)
     write(git_repo / "metrics.json", {"accuracy": 0.88, "eval": {"rmse": 0.26}})
@@ -857,6 +893,9 @@ def test_cli_unreachable_registry_fails_closed(git_repo: Path, mlci: RunMlci) ->
     assert proc.stderr.startswith("mlci: error: baseline registry:production: cannot fetch tags")
     assert proc.stderr.rstrip().endswith("the gate does not pass without its baseline")
     assert len(proc.stderr.splitlines()) == 1
+    # Without --fetch the local tags are read (none here): a first run, not an error.
+    proc = mlci("validate-model", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_cli_registry_outside_a_git_repository_exit_2(tmp_path: Path, mlci: RunMlci) -> None:
@@ -878,16 +917,11 @@ def test_cli_registry_outside_a_git_repository_exit_2(tmp_path: Path, mlci: RunM
 
 def test_cli_unwritable_report_json_exit_2(tmp_path: Path, mlci: RunMlci) -> None:
     write(tmp_path / "metrics.json", {"accuracy": 0.9})
-    proc = mlci(
-        "validate-model",
-        "--metrics",
-        "metrics.json",
-        "--threshold",
-        "accuracy>=0.5",
-        "--report-json",
-        "no/such/dir/report.json",
-        cwd=tmp_path,
-    )
+    args = ["validate-model", "--metrics", "metrics.json", "--threshold", "accuracy>=0.5"]
+    proc = mlci(*args, "--report-json", "", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+    proc = mlci(*args, "--report-json", "no/such/dir/report.json", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == (
         "mlci: error: no/such/dir/report.json: cannot write the report: No such file or directory\n"

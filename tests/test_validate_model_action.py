@@ -34,6 +34,7 @@ def test_action_inputs_and_outputs() -> None:
         "config",
         "python-version",
         "extras",
+        "report-file",
     ]
     assert inputs["metrics-file"]["required"] is True
     assert "default" not in inputs["metrics-file"]
@@ -47,6 +48,7 @@ def test_action_inputs_and_outputs() -> None:
         "config": "mlci.yaml",
         "python-version": "",
         "extras": "",
+        "report-file": "",
     }
     assert {name: spec["value"] for name, spec in action["outputs"].items()} == {
         "passed": "${{ steps.validate.outputs.passed }}",
@@ -108,6 +110,7 @@ jobs:
           config: mlci.yaml
           python-version: "3.11"
           extras: mlflow
+          report-file: ${{ runner.temp }}/mlci-validation.json
       - name: Use the verdict
         if: always()
         env:
@@ -201,6 +204,7 @@ jobs:
             eval.rmse<=0.3
           baseline: file:prod.json
           max-regression: "0.1"
+          report-file: ${{ vars.OUT }}/report-file.json
       - name: Record the outputs
         if: always()
         env:
@@ -279,6 +283,7 @@ def test_act_runs_the_action_on_a_passing_model(act_repo: Path, tmp_path: Path) 
     assert "❗" not in log
     assert (out / "passed").read_text() == "true"
     report = json.loads((out / "report.json").read_text())
+    assert json.loads((out / "report-file.json").read_text()) == report
     assert report["passed"] is True
     assert report["baseline"] == {"source": "file:prod.json", "present": True, "version": None}
     assert [m["metric"] for m in report["metrics"]] == ["accuracy", "eval.rmse"]
@@ -301,6 +306,7 @@ def test_act_runs_the_action_on_a_failing_model(act_repo: Path, tmp_path: Path) 
     assert "Summary - ### validate-model: ❌ model rejected" in log
     assert (out / "passed").read_text() == "false"
     report = json.loads((out / "report.json").read_text())
+    assert json.loads((out / "report-file.json").read_text()) == report
     assert report["passed"] is False
     assert report["failures"] == [
         "accuracy: 0.8 is below the minimum 0.85 (accuracy>=0.85)",
