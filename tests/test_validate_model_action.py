@@ -78,6 +78,21 @@ def test_action_holds_no_logic_and_passes_inputs_through_env() -> None:
     assert script.count('"$mlci"') == 1
 
 
+def test_docs_list_exactly_the_action_inputs_and_outputs() -> None:
+    doc = (REPO_ROOT / "docs" / "actions" / "validate-model.md").read_text()
+    cells = [[c.strip() for c in line.split("|")[1:-1]] for line in doc.splitlines()]
+    # The inputs table: | `name` | yes/no | default | meaning |
+    documented_inputs = [
+        row[0].strip("`") for row in cells if len(row) == 4 and row[1] in ("yes", "no")
+    ]
+    action = load_action()
+    assert documented_inputs == list(action["inputs"])
+    for output in action["outputs"]:
+        assert f"| `{output}` |" in doc
+    for code in ("| 0 |", "| 1 |", "| 2 |"):
+        assert code in doc
+
+
 def lint_repo(tmp_path: Path, workflow: str) -> Path:
     repo = tmp_path / "lintrepo"
     shutil.copytree(REPO_ROOT / "actions", repo / "actions")
