@@ -159,6 +159,16 @@ class Data(_Section):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def image_registry(name: str | None) -> str:
+    """The registry host of an image name (ghcr.io when unnamed, docker.io when no host)."""
+    if not name:
+        return "ghcr.io"
+    first = name.split("/", 1)[0]
+    if "/" in name and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
 class Image(_Section):
     enabled: bool = Field(False, description="Build a container image (needs a Dockerfile).")
     dockerfile: str = "Dockerfile"
@@ -168,6 +178,27 @@ class Image(_Section):
         description="Image name; defaults to ghcr.io/<owner>/<repo>. "
         "Pushed on pushes, not on pull requests.",
     )
+    username_secret: str | None = Field(
+        None, description="Secret holding the registry user (registries other than ghcr.io)."
+    )
+    password_secret: str | None = Field(
+        None, description="Secret holding the registry password or token (other than ghcr.io)."
+    )
+
+    @model_validator(mode="after")
+    def _login(self) -> Image:
+        for secret in (self.username_secret, self.password_secret):
+            if secret is not None:
+                _secret_names([secret])
+        if (self.username_secret is None) != (self.password_secret is None):
+            raise ValueError("needs both username_secret and password_secret, or neither")
+        registry = image_registry(self.name)
+        if self.enabled and registry != "ghcr.io" and self.password_secret is None:
+            raise ValueError(
+                f"pushing to {registry} needs a login: set username_secret and password_secret "
+                "to the names of the secrets that hold it (ghcr.io needs none)"
+            )
+        return self
 
 
 class Train(_Section):
@@ -441,6 +472,15 @@ class Config(_Section):
     trigger: Trigger = Field(default_factory=Trigger)
     secrets: Secrets = Field(default_factory=Secrets)
     workflows: Workflows = Field(default_factory=Workflows)
+    overrides: dict[
+        Literal["ml-pipeline", "continuous-training"], dict[str, dict[str, Any] | None]
+    ] = Field(
+        default_factory=dict,
+        description="Patches of the generated workflows by job id and step id: "
+        "{workflow: {job id: {key: value, steps: {step id: patch}}}}. Merge patches "
+        "(RFC 7396: null deletes); a new step id with after: or before: inserts a step. "
+        "See docs/editing-generated-files.md.",
+    )
 
     @field_validator("branches")
     @classmethod
@@ -460,6 +500,16 @@ class Config(_Section):
     @property
     def main_branch(self) -> str:
         return self.branches[0]
+
+    @property
+    def secret_names(self) -> list[str]:
+        """Every repository secret the generated workflows read (what a caller must pass)."""
+        names = {*self.secrets.train, *self.secrets.deploy}
+        if self.registry.backend == "mlflow":
+            names.add(self.registry.tracking_uri_secret)
+        if self.image.enabled and self.image.password_secret and self.image.username_secret:
+            names |= {self.image.username_secret, self.image.password_secret}
+        return sorted(names)
 
 
 # --------------------------------------------------------------------------- loading
@@ -608,6 +658,15 @@ def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
     return loc, f"{dotted}: {msg}" if dotted else msg
 
 
+# Keys whose values become shell or script text: no GitHub expression may reach them.
+_EXPRESSION_SINKS = frozenset({"run", "shell", "script"})
+
+
+def _expression_allowed(loc: tuple[int | str, ...]) -> bool:
+    """Overrides may hold ``${{ }}`` (env: X: ${{ secrets.X }}, if:), never under run:."""
+    return bool(loc) and loc[0] == "overrides" and not _EXPRESSION_SINKS.intersection(loc[1:])
+
+
 def _find_expression(
     node: Any, loc: tuple[int | str, ...]
 ) -> tuple[tuple[int | str, ...], str] | None:
@@ -617,7 +676,8 @@ def _find_expression(
     elif isinstance(node, list):
         items = enumerate(node)
     else:
-        return (loc, str(node)) if isinstance(node, str) and "${{" in node else None
+        found = isinstance(node, str) and "${{" in node and not _expression_allowed(loc)
+        return (loc, str(node)) if found else None
     for key, value in items:
         found = _find_expression(value, (*loc, key))
         if found is not None:
@@ -653,6 +713,12 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
         loc, value = expression
         line = _line_of(document, loc)
         dotted = ".".join(str(part) for part in loc)
+        if loc[0] == "overrides":
+            raise ConfigError(
+                f"{source}:{line}: {dotted} contains a GitHub expression ({value!r}) where it "
+                "would become shell or script text (template injection): set it in the step's "
+                'env: (e.g. env: {VALUE: ...}) and read "$VALUE" in the command'
+            )
         raise ConfigError(
             f"{source}:{line}: {dotted} contains a GitHub expression ({value!r}); mlci never "
             "puts config values inside ${{ }} (template injection): write the value itself, "

@@ -114,10 +114,12 @@ def _run(argv: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
 def run_actionlint(workflows: list[Path], *, cwd: Path) -> list[Finding]:
     if not workflows:
         return []
-    proc = _run(
-        [find_tool("actionlint"), "-no-color", "-format", "{{json .}}", *map(str, workflows)],
-        cwd=cwd,
-    )
+    argv = [find_tool("actionlint"), "-no-color", "-format", "{{json .}}"]
+    # actionlint finds .github/actionlint.yaml only from a git root; name it explicitly.
+    config_file = cwd / ".github" / "actionlint.yaml"
+    if config_file.is_file():
+        argv += ["-config-file", str(config_file)]
+    proc = _run([*argv, *map(str, workflows)], cwd=cwd)
     if proc.returncode not in (0, 1):
         raise UsageError(f"actionlint failed (exit {proc.returncode}): {proc.stderr.strip()}")
     entries: list[dict[str, Any]] = json.loads(proc.stdout or "[]") or []

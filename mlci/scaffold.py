@@ -251,7 +251,7 @@ def scaffold_text(root: Path, answers: Answers) -> str:
         "train_command": train_command,
         "metrics_file": found.metrics_file,
         "backend": answers.backend or "git",
-        "model": model_name(answers.model) if answers.model else found.model,
+        "model": answers.model or found.model,
         "strategy": answers.strategy or "direct",
         "new_data_paths": ["data/"] + (["dvc.lock"] if found.dvc else []),
     }
@@ -290,10 +290,7 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> InitResult:
 def next_steps(config: Config) -> str:
     """What the user does next: secrets, environments, commit, lint."""
     lines = ["Next steps:"]
-    secrets = sorted(
-        {*config.secrets.train, *config.secrets.deploy}
-        | ({config.registry.tracking_uri_secret} if config.registry.backend == "mlflow" else set())
-    )
+    secrets = config.secret_names
     step = 1
     if secrets:
         lines.append(

@@ -115,3 +115,33 @@ def make_ml_repo(repo: Path) -> Path:
 def ml_repo(git_repo: Path) -> Path:
     """A git repository laid out like a typical ML project."""
     return make_ml_repo(git_repo)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/golden/ from the current templates (review the diff before committing).",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+def write_config(repo: Path, text: str) -> Path:
+    """Write mlci.yaml into ``repo`` and return its path."""
+    path = repo / "mlci.yaml"
+    path.write_text(text)
+    return path
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (but .git) with its bytes: to prove nothing was touched."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }

@@ -1,0 +1,395 @@
+"""The generated workflows: goldens, structure, and actionlint + zizmor over a broad range of configs."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from mlci import config, render
+
+GOLDEN = Path(__file__).parent / "golden"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+# Representative configs, each rendered into tests/golden/<name>/.
+CASES: dict[str, str] = {
+    "minimal": "train:\n  command: python train.py\n",
+    "git-canary-image": """\
+branches: [main, develop]
+install:
+  requirements: [requirements.txt, requirements-dev.txt]
+lint:
+  commands: [ruff check ., mypy src]
+data:
+  pull: dvc pull
+  validate: python -m churn.validate_data data/
+image:
+  enabled: true
+train:
+  command: dvc repro
+  runs_on: [self-hosted, linux, gpu]
+  timeout_minutes: 360
+  artifacts: [models/, metrics.json]
+validation:
+  thresholds:
+    accuracy: {min: 0.85}
+    latency_ms: {max: 200, max_regression: 0.1}
+registry:
+  model: churn
+deploy:
+  staging:
+    command: ./deploy.sh staging
+    endpoint: https://staging.example.com/predict
+  production:
+    strategy: canary
+    command: ./deploy.sh production
+    canary: {percentage: 20, duration: 1h}
+secrets:
+  train: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]
+  deploy: [KUBECONFIG_B64]
+""",
+    "mlflow-blue-green": f"""\
+actions:
+  repository: acme/mlci
+  ref: {SHA}
+python:
+  version: "3.12"
+install:
+  requirements: []
+  command: pip install -e ".[train]"
+tests:
+  unit: tests
+  data: null
+  model: null
+  integration: null
+image:
+  enabled: true
+  name: docker.io/acme/fraud
+  username_secret: DOCKERHUB_USER
+  password_secret: DOCKERHUB_TOKEN
+train:
+  command: |
+    python -m fraud.features
+    python -m fraud.train --out "models/fraud model"
+  metrics_file: reports/metrics.yaml
+registry:
+  backend: mlflow
+  model: fraud-detector
+  tracking_uri_secret: MLFLOW_URI
+deploy:
+  production:
+    strategy: blue-green
+    blue_green: {{verify_duration: 15m}}
+schedule:
+  pipeline: null
+  retrain: "30 2 * * MON-FRI"
+secrets:
+  deploy: [DEPLOY_TOKEN]
+workflows:
+  self_reference: relative
+  runs_on: ubuntu-24.04
+""",
+}
+
+
+def rendered(name: str) -> dict[str, str]:
+    return render.render(config.parse(CASES[name]))
+
+
+def golden_path(name: str, rel: str) -> Path:
+    return GOLDEN / name / Path(rel).name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_goldens(name: str, update_goldens: bool) -> None:
+    for rel, text in rendered(name).items():
+        path = golden_path(name, rel)
+        if update_goldens:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        assert path.is_file(), f"no golden {path}; run pytest --update-goldens and review the diff"
+        assert text == path.read_text(), f"{path} differs; run pytest --update-goldens and review"
+
+
+def test_every_golden_file_belongs_to_a_case() -> None:
+    expected = {golden_path(name, rel) for name in CASES for rel in rendered(name)}
+    assert {p for p in GOLDEN.rglob("*") if p.is_file()} == expected
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def load_yaml12(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def jobs_of(text: str) -> dict[str, Any]:
+    jobs: dict[str, Any] = load_yaml12(text)["jobs"]
+    return jobs
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_workflows_parse_as_yaml_1_2_with_on_as_a_string(name: str) -> None:
+    files = rendered(name)
+    for rel in (render.PIPELINE, render.TRAINING):
+        document = load_yaml12(files[rel])
+        assert "on" in document and True not in document, rel
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_secure_defaults(name: str) -> None:
+    files = rendered(name)
+    for rel in (render.PIPELINE, render.TRAINING):
+        text = files[rel]
+        document = load_yaml12(text)
+        assert document["permissions"] == {}, rel
+        assert "concurrency" in document, rel
+        for job_id, job in document["jobs"].items():
+            assert "permissions" in job, f"{rel}: {job_id} has no permissions"
+            if "uses" in job:  # a reusable-workflow call
+                continue
+            assert isinstance(job["timeout-minutes"], int), f"{rel}: {job_id}"
+            for step in job["steps"]:
+                assert "id" in step, f"{rel}: {job_id} has a step without id"
+                if "run" in step:
+                    assert "${{" not in step["run"], f"{rel}: {job_id}.{step['id']}"
+                uses = step.get("uses", "")
+                if uses.startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+        # third-party actions pinned by a 40-hex SHA with the version as a comment
+        for line in text.splitlines():
+            match = re.search(r"uses: ((?:actions|docker)/[\w-]+)@(\S+)", line)
+            if match:
+                assert re.fullmatch(r"[0-9a-f]{40}", match.group(2)), line
+                assert re.search(r"# v\d+\.\d+\.\d+$", line), line
+
+
+def test_secrets_reach_only_the_jobs_that_need_them() -> None:
+    jobs = jobs_of(rendered("git-canary-image")[render.PIPELINE])
+    text_of = {job_id: json.dumps(job) for job_id, job in jobs.items()}
+    for job_id in ("check", "test", "build-image"):
+        assert "AWS_" not in text_of[job_id] and "KUBECONFIG_B64" not in text_of[job_id]
+    assert "AWS_ACCESS_KEY_ID" in text_of["train"] and "KUBECONFIG_B64" not in text_of["train"]
+    for job_id in ("deploy-staging", "deploy-production"):
+        assert "KUBECONFIG_B64" in text_of[job_id] and "AWS_" not in text_of[job_id]
+        assert "environment" in jobs[job_id]
+
+
+def test_pipeline_job_graph_and_gates() -> None:
+    jobs = jobs_of(rendered("git-canary-image")[render.PIPELINE])
+    assert jobs["test"]["needs"] == ["check"]
+    assert jobs["build-image"]["needs"] == ["test"]
+    assert jobs["train"]["needs"] == ["test", "build-image"]
+    assert jobs["train"]["runs-on"] == ["self-hosted", "linux", "gpu"]
+    assert jobs["train"]["timeout-minutes"] == 360
+    assert jobs["train"]["outputs"]["model_version"] == "${{ steps.register.outputs.model_version }}"
+    step_ids = [step["id"] for step in jobs["train"]["steps"]]
+    assert step_ids.index("train") < step_ids.index("validate") < step_ids.index("register")
+    assert jobs["train"]["steps"][step_ids.index("validate")]["uses"] == (
+        "mlci-dev/mlci/actions/validate-model@v1"
+    )
+    assert jobs["deploy-staging"]["environment"] == {
+        "name": "staging",
+        "url": "https://staging.example.com/predict",
+    }
+    production = jobs["deploy-production"]
+    assert production["needs"] == ["train", "deploy-staging", "build-image"]
+    assert "github.ref == 'refs/heads/main'" in production["if"]
+    assert production["environment"] == "production"
+    promote = production["steps"][1]
+    assert promote["uses"].endswith("/actions/promote-model@v1")
+    assert promote["with"]["from-stage"] == "staging"
+    assert promote["with"]["to-stage"] == "production"
+    assert production["steps"][2]["uses"].endswith("/actions/canary-deploy@v1")
+    assert production["timeout-minutes"] == 90
+
+
+def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
+    files = rendered("mlflow-blue-green")
+    pipeline = load_yaml12(files[render.PIPELINE])
+    call = pipeline["on"]["workflow_call"]
+    assert set(call["secrets"]) == {"MLFLOW_URI", "DEPLOY_TOKEN", "DOCKERHUB_USER", "DOCKERHUB_TOKEN"}
+    assert "schedule" not in pipeline["on"]
+    training = load_yaml12(files[render.TRAINING])
+    assert training["on"]["schedule"] == [{"cron": "30 2 * * MON-FRI"}]
+    assert training["on"]["workflow_dispatch"]["inputs"]["force_retrain"]["type"] == "boolean"
+    train = training["jobs"]["train"]
+    assert train["uses"] == "./.github/workflows/ml-pipeline.yml"
+    assert train["secrets"] == {
+        name: f"${{{{ secrets.{name} }}}}"
+        for name in ("DEPLOY_TOKEN", "DOCKERHUB_TOKEN", "DOCKERHUB_USER", "MLFLOW_URI")
+    }
+    assert "should_train == 'true'" in train["if"] and "inputs.force_retrain" in train["if"]
+    assert train["permissions"] == {"contents": "read", "packages": "write"}
+    assert training["jobs"]["check-trigger"]["outputs"]["should_train"]
+
+
+def test_self_reference_default_uses_the_dollar_form() -> None:
+    training = load_yaml12(rendered("minimal")[render.TRAINING])
+    assert training["jobs"]["train"]["uses"] == "$/.github/workflows/ml-pipeline.yml"
+
+
+# --------------------------------------------------------------------------- real linters
+
+
+def lint_clean(root: Path) -> None:
+    """actionlint and zizmor --offline, run directly, report nothing for ``root``."""
+    workflows = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.yml"))
+    proc = subprocess.run(["actionlint", "-no-color", *workflows], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", "--format", "json-v1", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [f for f in json.loads(proc.stdout) if not f.get("ignored")] == []
+    proc = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", "--persona", "pedantic", str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def write_rendered(root: Path, files: dict[str, str]) -> None:
+    """Lay the files out in a git repository, as actionlint finds its config from the repo root."""
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_representative_configs_lint_clean(name: str, tmp_path: Path) -> None:
+    write_rendered(tmp_path, rendered(name))
+    lint_clean(tmp_path)
+
+
+# Shell commands that are clean under shellcheck, with quoting, pipes and variables.
+COMMANDS = st.sampled_from(
+    [
+        "python train.py",
+        "python -m pkg.train --epochs 3 --lr 0.01",
+        'python train.py --name "my model"',
+        "dvc repro && dvc push",
+        "make train",
+        "python train.py | tee train.log",
+        'echo "training on $GITHUB_SHA"',
+        "python -c 'print(1)'",
+        "python train.py\npython evaluate.py --out metrics.json",
+        "bash scripts/train.sh",
+    ]
+)
+LABELS = st.lists(
+    st.sampled_from(["ubuntu-latest", "self-hosted", "gpu", "linux", "x64", "ubuntu-24.04", "a100"]),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+SECRETS = st.lists(
+    st.sampled_from(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GCP_SA_KEY", "HF_TOKEN", "DEPLOY_KEY"]),
+    max_size=3,
+    unique=True,
+)
+PATHS = st.sampled_from(["tests/unit", "tests", "test suite/unit", "src/tests", None])
+CRONS = st.sampled_from(["0 4 * * *", "*/15 * * * *", "30 2 * * MON-FRI", "0 0 1 JAN,JUL *", None])
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> dict[str, Any]:
+    backend = draw(st.sampled_from(["git", "mlflow"]))
+    strategy = draw(st.sampled_from(["direct", "canary", "blue-green"]))
+    return {
+        "branches": draw(st.sampled_from([["main"], ["master"], ["main", "release/*"], ["trunk", "dev"]])),
+        "actions": {
+            "repository": draw(st.sampled_from(["mlci-dev/mlci", "acme-corp/mlci.fork"])),
+            "ref": draw(st.sampled_from(["v1", "v1.2.3", SHA, "main"])),
+        },
+        "python": {"version": draw(st.sampled_from(["3.10", "3.11", "3.12", "3.13"]))},
+        "install": draw(
+            st.sampled_from(
+                [
+                    {"requirements": ["requirements.txt"]},
+                    {"requirements": ["requirements.txt", "requirements-dev.txt"]},
+                    {"requirements": [], "command": 'pip install -e ".[train]"'},
+                    {"requirements": []},
+                ]
+            )
+        ),
+        "lint": {"commands": draw(st.lists(COMMANDS, max_size=2))},
+        "tests": {"unit": draw(PATHS), "data": draw(PATHS), "model": draw(PATHS), "integration": draw(PATHS)},
+        "data": {
+            "pull": draw(st.sampled_from([None, "dvc pull", "aws s3 sync s3://bucket/data data/"])),
+            "validate": draw(st.sampled_from([None, "python validate.py"])),
+        },
+        "image": draw(
+            st.sampled_from(
+                [
+                    {"enabled": False},
+                    {"enabled": True},
+                    {"enabled": True, "name": "ghcr.io/acme/model"},
+                    {
+                        "enabled": True,
+                        "name": "registry.example.com:5000/ml/model",
+                        "username_secret": "REGISTRY_USER",
+                        "password_secret": "REGISTRY_TOKEN",
+                    },
+                ]
+            )
+        ),
+        "train": {
+            "command": draw(COMMANDS),
+            "runs_on": draw(LABELS),
+            "timeout_minutes": draw(st.integers(min_value=1, max_value=4320)),
+            "metrics_file": draw(st.sampled_from(["metrics.json", "out/metrics.yaml", "eval results.json"])),
+            "artifacts": draw(st.lists(st.sampled_from(["models/", "model.pkl", "out dir/"]), max_size=2, unique=True)),
+        },
+        "registry": {
+            "backend": backend,
+            "model": draw(st.sampled_from(["model", "churn", "fraud-detector", "team/ranker"])),
+        },
+        "deploy": {
+            "staging": {
+                "command": draw(st.sampled_from([None, "./deploy.sh staging", "kubectl apply -k k8s/staging"])),
+                "endpoint": draw(st.sampled_from([None, "https://staging.example.com/v1/predict?x=1&y=2"])),
+            },
+            "production": {
+                "strategy": strategy,
+                "command": draw(st.sampled_from([None, "./deploy.sh production"])),
+                "endpoint": draw(st.sampled_from([None, "https://example.com"])),
+                "canary": {"percentage": draw(st.integers(1, 99)), "duration": draw(st.sampled_from(["30m", "2h", "90s"]))},
+            },
+        },
+        "schedule": {"pipeline": draw(CRONS), "retrain": draw(CRONS)},
+        "secrets": {"train": draw(SECRETS), "deploy": draw(SECRETS)},
+        "workflows": {
+            "self_reference": draw(st.sampled_from(["self", "relative"])),
+            "runs_on": draw(st.sampled_from(["ubuntu-latest", "ubuntu-24.04"])),
+        },
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=configs())
+def test_any_valid_config_renders_workflows_that_lint_clean(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("render")
+    loaded = config.parse(json.dumps(data))
+    files = render.render(loaded)
+    write_rendered(root, files)
+    lint_clean(root)
+    for rel in (render.PIPELINE, render.TRAINING):
+        document = load_yaml12(files[rel])
+        assert document["permissions"] == {}
+    # rendering is deterministic
+    assert render.render(config.parse(json.dumps(data))) == files
