@@ -100,6 +100,8 @@ class Actions(_Section):
 
 
 class Python(_Section):
+    """Python the jobs set up."""
+
     version: str = Field("3.11", description='Python version the jobs set up, e.g. "3.11".')
 
     @field_validator("version", mode="before")
@@ -116,6 +118,8 @@ class Python(_Section):
 
 
 class Install(_Section):
+    """How the jobs install the project."""
+
     requirements: list[str] = Field(
         default_factory=lambda: ["requirements.txt"],
         description="Requirements files installed with pip, in order.",
@@ -128,6 +132,8 @@ class Install(_Section):
 
 
 class Lint(_Section):
+    """Lint commands of the test job."""
+
     commands: list[str] = Field(
         default_factory=list, description='Lint commands run in the test job, e.g. "ruff check .".'
     )
@@ -136,6 +142,8 @@ class Lint(_Section):
 
 
 class Tests(_Section):
+    """Test folders by kind; null skips a kind."""
+
     command: str = Field("python -m pytest", description="Test runner; each test path is appended.")
     unit: str | None = Field("tests/unit", description="Unit tests, run in the test job.")
     data: str | None = Field("tests/data", description="Data tests, run in the test job.")
@@ -149,6 +157,8 @@ class Tests(_Section):
 
 
 class Data(_Section):
+    """Fetching and validating data before training."""
+
     pull: str | None = Field(None, description='Command that fetches the data, e.g. "dvc pull".')
     validate_command: str | None = Field(
         None,
@@ -170,6 +180,8 @@ def image_registry(name: str | None) -> str:
 
 
 class Image(_Section):
+    """The container image built after the tests."""
+
     enabled: bool = Field(False, description="Build a container image (needs a Dockerfile).")
     dockerfile: str = "Dockerfile"
     context: str = "."
@@ -202,6 +214,8 @@ class Image(_Section):
 
 
 class Train(_Section):
+    """Training: the command, its runners and the files it writes."""
+
     command: str = Field(..., description="The command that trains the model (required).")
     runs_on: list[str] = Field(
         default_factory=lambda: ["ubuntu-latest"],
@@ -243,6 +257,8 @@ class Train(_Section):
 
 
 class Threshold(_Section):
+    """One metric's bound and direction."""
+
     min: float | None = Field(
         None, description="Higher is better: the metric must be at least this."
     )
@@ -266,6 +282,8 @@ class Threshold(_Section):
 
 
 class Validation(_Section):
+    """The validate-model gate between training and staging."""
+
     thresholds: dict[str, Threshold] = Field(
         default_factory=dict, description="Per-metric thresholds: {metric: {min: x} | {max: x}}."
     )
@@ -293,6 +311,8 @@ class Validation(_Section):
 
 
 class Stages(_Section):
+    """Stage (alias) names in the registry."""
+
     staging: str = "staging"
     production: str = "production"
 
@@ -305,6 +325,8 @@ class Stages(_Section):
 
 
 class Registry(_Section):
+    """The model registry."""
+
     backend: Literal["git", "mlflow"] = Field(
         "git", description="git: GTO-compatible tags, no server. mlflow: an MLflow tracking server."
     )
@@ -333,6 +355,8 @@ class Registry(_Section):
 
 
 class StagingDeploy(_Section):
+    """The staging deployment and its integration tests."""
+
     command: str | None = Field(None, description="Deploys the model to staging.")
     endpoint: str | None = Field(
         None,
@@ -347,6 +371,8 @@ def _duration(value: str) -> str:
 
 
 class Canary(_Section):
+    """Canary rollout settings."""
+
     percentage: int = Field(10, ge=1, le=99, description="Traffic share of the canary, in percent.")
     duration: str = Field("30m", description="How long the canary is observed before promotion.")
 
@@ -354,6 +380,8 @@ class Canary(_Section):
 
 
 class BlueGreen(_Section):
+    """Blue-green rollout settings."""
+
     verify_duration: str = Field(
         "10m", description="How long the green deployment is observed before traffic switches."
     )
@@ -362,6 +390,8 @@ class BlueGreen(_Section):
 
 
 class ProductionDeploy(_Section):
+    """The production rollout."""
+
     strategy: Literal["direct", "canary", "blue-green"] = Field(
         "direct", description="direct: deploy command only; canary or blue-green: gradual rollout."
     )
@@ -372,6 +402,8 @@ class ProductionDeploy(_Section):
 
 
 class Deploy(_Section):
+    """Deployments to staging and production."""
+
     staging: StagingDeploy = Field(default_factory=StagingDeploy)
     production: ProductionDeploy = Field(default_factory=ProductionDeploy)
 
@@ -386,6 +418,8 @@ def _cron(value: str | None) -> str | None:
 
 
 class Schedule(_Section):
+    """Cron schedules (UTC)."""
+
     pipeline: str | None = Field(
         "0 6 * * 1", description="Cron (UTC) of the scheduled full pipeline run; null for none."
     )
@@ -397,6 +431,8 @@ class Schedule(_Section):
 
 
 class DriftTrigger(_Section):
+    """Retrain when the data drifts."""
+
     enabled: bool = False
     reference: str | None = Field(None, description="Reference data the drift is measured against.")
     current: str | None = Field(None, description="Current data.")
@@ -404,6 +440,8 @@ class DriftTrigger(_Section):
 
 
 class DecayTrigger(_Section):
+    """Retrain when a production metric decays."""
+
     enabled: bool = False
     metric: str | None = Field(None, description="Production metric watched for decay.")
     min: float | None = Field(None, description="Retrain when the metric falls below this.")
@@ -411,6 +449,8 @@ class DecayTrigger(_Section):
 
 
 class NewDataTrigger(_Section):
+    """Retrain when new data arrives."""
+
     enabled: bool = True
     paths: list[str] = Field(
         default_factory=lambda: ["data/"],
@@ -419,12 +459,16 @@ class NewDataTrigger(_Section):
 
 
 class Trigger(_Section):
+    """What starts a retraining run."""
+
     drift: DriftTrigger = Field(default_factory=DriftTrigger)
     decay: DecayTrigger = Field(default_factory=DecayTrigger)
     new_data: NewDataTrigger = Field(default_factory=NewDataTrigger)
 
 
 class Secrets(_Section):
+    """Names of the repository secrets the jobs read."""
+
     train: list[str] = Field(
         default_factory=list, description="Secrets the data pull and training need (as env vars)."
     )
@@ -436,6 +480,8 @@ class Secrets(_Section):
 
 
 class Workflows(_Section):
+    """How the workflows are generated."""
+
     self_reference: Literal["self", "relative"] = Field(
         "self",
         description="How continuous-training.yml calls ml-pipeline.yml: self = GitHub's "
@@ -676,8 +722,8 @@ def _find_expression(
     elif isinstance(node, list):
         items = enumerate(node)
     else:
-        found = isinstance(node, str) and "${{" in node and not _expression_allowed(loc)
-        return (loc, str(node)) if found else None
+        hit = isinstance(node, str) and "${{" in node and not _expression_allowed(loc)
+        return (loc, str(node)) if hit else None
     for key, value in items:
         found = _find_expression(value, (*loc, key))
         if found is not None:

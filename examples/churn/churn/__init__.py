@@ -1,0 +1,1 @@
+"""A tiny churn model: logistic regression in plain Python, so the example needs no downloads."""
