@@ -15,9 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd``; return its stdout; fail the test on error."""
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr}"
     return proc.stdout
 

@@ -36,33 +36,67 @@ BAD_CONFIGS = [
     ("timeout-out-of-range", GOOD + "  timeout_minutes: 0\n", "train.timeout_minutes"),
     ("wrong-type-section", GOOD + "validation: strict\n", "validation must be a mapping"),
     ("bad-backend", GOOD + "registry:\n  backend: s3\n", "registry.backend must be one of"),
-    ("bad-strategy", GOOD + "deploy:\n  production:\n    strategy: yolo\n", "strategy must be one of"),
+    (
+        "bad-strategy",
+        GOOD + "deploy:\n  production:\n    strategy: yolo\n",
+        "strategy must be one of",
+    ),
     ("bad-cron-fields", GOOD + "schedule:\n  pipeline: '0 4 * *'\n", "has 4 fields"),
     ("bad-cron-range", GOOD + "schedule:\n  retrain: '61 * * * *'\n", "minute 61 is out of range"),
     ("bad-cron-step", GOOD + "schedule:\n  retrain: '*/0 * * * *'\n", "must be a positive number"),
-    ("threshold-both", GOOD + "validation:\n  thresholds:\n    acc: {min: 0.8, max: 0.9}\n", "exactly one of min"),
-    ("threshold-string", GOOD + "validation:\n  thresholds:\n    acc: {min: high}\n", "must be a number"),
+    (
+        "threshold-both",
+        GOOD + "validation:\n  thresholds:\n    acc: {min: 0.8, max: 0.9}\n",
+        "exactly one of min",
+    ),
+    (
+        "threshold-string",
+        GOOD + "validation:\n  thresholds:\n    acc: {min: high}\n",
+        "must be a number",
+    ),
     ("python-float", GOOD + "python:\n  version: 3.10\n", "must be a quoted string"),
     ("python-2", GOOD + "python:\n  version: '2.7'\n", "Python 3 version"),
     ("bad-model-name", GOOD + "registry:\n  model: My Model\n", "is not a model name"),
     ("bad-secret-name", GOOD + "secrets:\n  train: [1BAD]\n", "not a valid secret name"),
-    ("github-secret-name", GOOD + "secrets:\n  deploy: [GITHUB_TOKEN]\n", "may not start with GITHUB_"),
+    (
+        "github-secret-name",
+        GOOD + "secrets:\n  deploy: [GITHUB_TOKEN]\n",
+        "may not start with GITHUB_",
+    ),
     ("bad-repository", GOOD + "actions:\n  repository: just-a-name\n", "must be owner/repo"),
     ("bad-ref", GOOD + "actions:\n  ref: 'v1 ; rm -rf'\n", "actions.ref"),
-    ("expression-in-command", "train:\n  command: echo ${{ github.event.issue.title }}\n", "GitHub expression"),
-    ("canary-percentage", GOOD + "deploy:\n  production:\n    canary: {percentage: 150}\n", "percentage"),
-    ("bad-duration", GOOD + "deploy:\n  production:\n    canary: {duration: forever}\n", "must be a duration"),
+    (
+        "expression-in-command",
+        "train:\n  command: echo ${{ github.event.issue.title }}\n",
+        "GitHub expression",
+    ),
+    (
+        "canary-percentage",
+        GOOD + "deploy:\n  production:\n    canary: {percentage: 150}\n",
+        "percentage",
+    ),
+    (
+        "bad-duration",
+        GOOD + "deploy:\n  production:\n    canary: {duration: forever}\n",
+        "must be a duration",
+    ),
     ("pattern-main-branch", GOOD + "branches: ['release/*']\n", "cannot be a pattern"),
     ("empty-runs-on", GOOD + "  runs_on: []\n", "at least one runner label"),
     ("bad-version", GOOD + "version: 2\n", "version must be one of"),
     ("negative-regression", GOOD + "validation:\n  max_regression: -0.1\n", "max_regression"),
     ("empty-lint-command", GOOD + "lint:\n  commands: ['']\n", "empty command"),
-    ("image-login-missing", GOOD + "image:\n  enabled: true\n  name: docker.io/acme/m\n", "needs a login"),
+    (
+        "image-login-missing",
+        GOOD + "image:\n  enabled: true\n  name: docker.io/acme/m\n",
+        "needs a login",
+    ),
     ("not-utf8", b"train:\n  command: \xff\xfe\n", "not UTF-8"),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in BAD_CONFIGS], ids=[i for i, _, _ in BAD_CONFIGS])
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in BAD_CONFIGS], ids=[i for i, _, _ in BAD_CONFIGS]
+)
 def test_bad_config_is_one_line_exit_2_and_touches_nothing(
     ml_repo: Path, mlci: RunMlci, text: str | bytes, expected: str
 ) -> None:
@@ -94,7 +128,9 @@ def test_error_names_the_line_of_the_offending_key() -> None:
     text = GOOD + "validation:\n  thresholds:\n    accuracy:\n      min: high\n"
     with pytest.raises(config.ConfigError) as info:
         config.parse(text, source="mlci.yaml")
-    assert str(info.value).startswith("mlci.yaml:6: validation.thresholds.accuracy.min must be a number")
+    assert str(info.value).startswith(
+        "mlci.yaml:6: validation.thresholds.accuracy.min must be a number"
+    )
 
 
 def test_missing_config_file_is_exit_2(git_repo: Path, mlci: RunMlci) -> None:
@@ -131,7 +167,10 @@ def test_yaml_1_2_keeps_on_and_yes_as_strings() -> None:
 
 def test_runs_on_accepts_one_label_or_a_list() -> None:
     assert config.parse(GOOD + "  runs_on: gpu\n").train.runs_on == ["gpu"]
-    assert config.parse(GOOD + "  runs_on: [self-hosted, gpu]\n").train.runs_on == ["self-hosted", "gpu"]
+    assert config.parse(GOOD + "  runs_on: [self-hosted, gpu]\n").train.runs_on == [
+        "self-hosted",
+        "gpu",
+    ]
 
 
 def test_schema_command_prints_the_models_schema(tmp_path: Path, mlci: RunMlci) -> None:
@@ -148,12 +187,21 @@ def test_committed_schema_file_is_current() -> None:
     assert committed == config.json_schema(), "run: mlci schema > mlci.schema.json"
 
 
-def test_scaffolded_config_validates_against_the_schema(ml_repo: Path, mlci: RunMlci, tmp_path: Path) -> None:
+def test_scaffolded_config_validates_against_the_schema(
+    ml_repo: Path, mlci: RunMlci, tmp_path: Path
+) -> None:
     assert mlci("init", "--yes", cwd=ml_repo).returncode == 0
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(config.json_schema()))
     proc = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema), str(ml_repo / "mlci.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--schemafile",
+            str(schema),
+            str(ml_repo / "mlci.yaml"),
+        ],
         capture_output=True,
         text=True,
         check=False,

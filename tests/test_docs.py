@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import RunMlci, git
+
 from mlci import docgen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,12 @@ def test_command_page_covers_every_command() -> None:
 
 def test_config_page_covers_every_key() -> None:
     page = (ROOT / docgen.CONFIG_PAGE).read_text()
-    for key in ("train.command", "validation.thresholds", "registry.backend", "workflows.self_reference"):
+    for key in (
+        "train.command",
+        "validation.thresholds",
+        "registry.backend",
+        "workflows.self_reference",
+    ):
         assert f"| `{key}` |" in page
 
 

@@ -51,8 +51,12 @@ def test_scaffolded_config_is_commented_and_points_editors_at_the_schema(
     assert len(comment_lines) >= 30
 
 
-def test_init_on_a_minimal_repo_detects_little_and_still_works(git_repo: Path, mlci: RunMlci) -> None:
-    (git_repo / "pyproject.toml").write_text('[project]\nname = "Fraud.Detector"\nrequires-python = ">=3.10"\n')
+def test_init_on_a_minimal_repo_detects_little_and_still_works(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    (git_repo / "pyproject.toml").write_text(
+        '[project]\nname = "Fraud.Detector"\nrequires-python = ">=3.10"\n'
+    )
     (git_repo / "src").mkdir()
     (git_repo / "src" / "train.py").write_text("print('train')\n")
     proc = mlci("init", "--yes", cwd=git_repo)

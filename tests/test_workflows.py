@@ -189,7 +189,9 @@ def test_pipeline_job_graph_and_gates() -> None:
     assert jobs["train"]["needs"] == ["test", "build-image"]
     assert jobs["train"]["runs-on"] == ["self-hosted", "linux", "gpu"]
     assert jobs["train"]["timeout-minutes"] == 360
-    assert jobs["train"]["outputs"]["model_version"] == "${{ steps.register.outputs.model_version }}"
+    assert (
+        jobs["train"]["outputs"]["model_version"] == "${{ steps.register.outputs.model_version }}"
+    )
     step_ids = [step["id"] for step in jobs["train"]["steps"]]
     assert step_ids.index("train") < step_ids.index("validate") < step_ids.index("register")
     assert jobs["train"]["steps"][step_ids.index("validate")]["uses"] == (
@@ -215,7 +217,12 @@ def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
     files = rendered("mlflow-blue-green")
     pipeline = load_yaml12(files[render.PIPELINE])
     call = pipeline["on"]["workflow_call"]
-    assert set(call["secrets"]) == {"MLFLOW_URI", "DEPLOY_TOKEN", "DOCKERHUB_USER", "DOCKERHUB_TOKEN"}
+    assert set(call["secrets"]) == {
+        "MLFLOW_URI",
+        "DEPLOY_TOKEN",
+        "DOCKERHUB_USER",
+        "DOCKERHUB_TOKEN",
+    }
     assert "schedule" not in pipeline["on"]
     training = load_yaml12(files[render.TRAINING])
     assert training["on"]["schedule"] == [{"cron": "30 2 * * MON-FRI"}]
@@ -242,7 +249,9 @@ def test_self_reference_default_uses_the_dollar_form() -> None:
 def lint_clean(root: Path) -> None:
     """actionlint and zizmor --offline, run directly, report nothing for ``root``."""
     workflows = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.yml"))
-    proc = subprocess.run(["actionlint", "-no-color", *workflows], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["actionlint", "-no-color", *workflows], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = subprocess.run(
         ["zizmor", "--offline", "--no-progress", "--format", "json-v1", str(root)],
@@ -292,13 +301,17 @@ COMMANDS = st.sampled_from(
     ]
 )
 LABELS = st.lists(
-    st.sampled_from(["ubuntu-latest", "self-hosted", "gpu", "linux", "x64", "ubuntu-24.04", "a100"]),
+    st.sampled_from(
+        ["ubuntu-latest", "self-hosted", "gpu", "linux", "x64", "ubuntu-24.04", "a100"]
+    ),
     min_size=1,
     max_size=3,
     unique=True,
 )
 SECRETS = st.lists(
-    st.sampled_from(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GCP_SA_KEY", "HF_TOKEN", "DEPLOY_KEY"]),
+    st.sampled_from(
+        ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GCP_SA_KEY", "HF_TOKEN", "DEPLOY_KEY"]
+    ),
     max_size=3,
     unique=True,
 )
@@ -311,7 +324,9 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     backend = draw(st.sampled_from(["git", "mlflow"]))
     strategy = draw(st.sampled_from(["direct", "canary", "blue-green"]))
     return {
-        "branches": draw(st.sampled_from([["main"], ["master"], ["main", "release/*"], ["trunk", "dev"]])),
+        "branches": draw(
+            st.sampled_from([["main"], ["master"], ["main", "release/*"], ["trunk", "dev"]])
+        ),
         "actions": {
             "repository": draw(st.sampled_from(["mlci-dev/mlci", "acme-corp/mlci.fork"])),
             "ref": draw(st.sampled_from(["v1", "v1.2.3", SHA, "main"])),
@@ -328,7 +343,12 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
         "lint": {"commands": draw(st.lists(COMMANDS, max_size=2))},
-        "tests": {"unit": draw(PATHS), "data": draw(PATHS), "model": draw(PATHS), "integration": draw(PATHS)},
+        "tests": {
+            "unit": draw(PATHS),
+            "data": draw(PATHS),
+            "model": draw(PATHS),
+            "integration": draw(PATHS),
+        },
         "data": {
             "pull": draw(st.sampled_from([None, "dvc pull", "aws s3 sync s3://bucket/data data/"])),
             "validate": draw(st.sampled_from([None, "python validate.py"])),
@@ -352,8 +372,14 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "command": draw(COMMANDS),
             "runs_on": draw(LABELS),
             "timeout_minutes": draw(st.integers(min_value=1, max_value=4320)),
-            "metrics_file": draw(st.sampled_from(["metrics.json", "out/metrics.yaml", "eval results.json"])),
-            "artifacts": draw(st.lists(st.sampled_from(["models/", "model.pkl", "out dir/"]), max_size=2, unique=True)),
+            "metrics_file": draw(
+                st.sampled_from(["metrics.json", "out/metrics.yaml", "eval results.json"])
+            ),
+            "artifacts": draw(
+                st.lists(
+                    st.sampled_from(["models/", "model.pkl", "out dir/"]), max_size=2, unique=True
+                )
+            ),
         },
         "registry": {
             "backend": backend,
@@ -361,14 +387,21 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         },
         "deploy": {
             "staging": {
-                "command": draw(st.sampled_from([None, "./deploy.sh staging", "kubectl apply -k k8s/staging"])),
-                "endpoint": draw(st.sampled_from([None, "https://staging.example.com/v1/predict?x=1&y=2"])),
+                "command": draw(
+                    st.sampled_from([None, "./deploy.sh staging", "kubectl apply -k k8s/staging"])
+                ),
+                "endpoint": draw(
+                    st.sampled_from([None, "https://staging.example.com/v1/predict?x=1&y=2"])
+                ),
             },
             "production": {
                 "strategy": strategy,
                 "command": draw(st.sampled_from([None, "./deploy.sh production"])),
                 "endpoint": draw(st.sampled_from([None, "https://example.com"])),
-                "canary": {"percentage": draw(st.integers(1, 99)), "duration": draw(st.sampled_from(["30m", "2h", "90s"]))},
+                "canary": {
+                    "percentage": draw(st.integers(1, 99)),
+                    "duration": draw(st.sampled_from(["30m", "2h", "90s"])),
+                },
             },
         },
         "schedule": {"pipeline": draw(CRONS), "retrain": draw(CRONS)},
@@ -380,9 +413,13 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=configs())
-def test_any_valid_config_renders_workflows_that_lint_clean(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_any_valid_config_renders_workflows_that_lint_clean(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     root = tmp_path_factory.mktemp("render")
     loaded = config.parse(json.dumps(data))
     files = render.render(loaded)
