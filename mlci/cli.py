@@ -115,55 +115,133 @@ def init_cmd(
         answers = scaffold.ask(path, answers, prompt=click.prompt)
     result = scaffold.init(root=path, answers=answers, force=force)
     for written in result.written:
-        click.echo(f"wrote {written}")
+        click.echo(f"wrote {written if path == Path('.') else path / written}")
     click.echo("")
     click.echo(result.next_steps)
 
 
 @cli.command("generate", context_settings=CONTEXT_SETTINGS)
 @config_option
-@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
-def generate_cmd(config_path: Path, force: bool) -> None:
-    """Re-render the generated workflows from mlci.yaml.
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Discard hand edits: overwrite edited files with the new rendering.",
+)
+@click.option("--restore", is_flag=True, help="Write generated files you deleted again.")
+@click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Print what would change as a diff; write nothing."
+)
+def generate_cmd(
+    config_path: Path, force: bool, restore: bool, dry_run: bool, show_diff: bool
+) -> None:
+    """Re-render the generated workflows from mlci.yaml, keeping your hand edits.
 
-    Files whose content is unchanged are not touched. A generated file that
-    was edited by hand (its content no longer matches the hash in its header)
-    is not overwritten: the command exits 1 naming it, unless --force.
-    Writes are atomic.
+    \b
+    Files whose content is unchanged are not touched; writes are atomic.
+    A file you edited by hand is merged 3-way (base: its last rendering,
+    kept in .mlci/; ours: the file; theirs: the new rendering), so the edit
+    survives a config change or an mlci upgrade. Overlapping changes leave
+    conflict markers in that file only (exit 1, the lines named); every
+    other file is still updated. A generated file you deleted stays deleted
+    unless --restore. A file mlci no longer generates is removed if
+    untouched, else kept and reported. Commit .mlci/ with the workflows.
     """
-    from mlci import render
+    from mlci import update
 
-    result = render.generate(config_path=config_path, force=force)
-    for path in result.written:
-        click.echo(f"wrote {path}")
-    for path in result.unchanged:
-        click.echo(f"unchanged {path}")
-    if result.refused:
-        names = ", ".join(str(p) for p in result.refused)
-        raise CheckFailed(
-            f"not overwritten, edited by hand: {names}; keep your edit in mlci.yaml and rerun, "
-            "or rerun with --force to discard it"
-        )
+    preview = dry_run or show_diff
+    result = update.generate(config_path=config_path, force=force, restore=restore, dry_run=preview)
+    for change in result.changes:
+        if show_diff:
+            click.echo(change.diff(), nl=False)
+        else:
+            click.echo(change.describe(dry_run=preview))
+    failure = update.failure(result)
+    if failure:
+        raise CheckFailed(failure)
 
 
 @cli.command("check", context_settings=CONTEXT_SETTINGS)
 @config_option
 def check_cmd(config_path: Path) -> None:
-    """Fail (exit 1) when a generated file is stale or was edited by hand.
+    """Fail (exit 1) when a generated file is stale or holds merge conflict markers.
 
-    Prints a unified diff of each file against what mlci.yaml renders. The
-    generated pipeline runs this as its first, cheap job.
+    Passes exactly when `mlci generate` would change no generated file: hand
+    edits already merged into the current rendering are fine. Prints a
+    unified diff of each problem. When mlci.yaml, mlci and the files match
+    what .mlci/ records, answers without rendering. The generated pipeline
+    runs this as its first, cheap job.
     """
-    from mlci import render
+    from mlci import update
 
-    problems = render.check(config_path=config_path)
-    if not problems:
-        click.echo("generated files are up to date")
+    answer = update.check(config_path=config_path)
+    if answer.ok:
+        click.echo(answer.ok_text())
         return
-    for problem in problems:
+    for problem in answer.problems:
         click.echo(problem.diff, nl=False)
-    summary = "; ".join(f"{p.path}: {p.reason}" for p in problems)
-    raise CheckFailed(f"{summary}. Run `mlci generate` and commit the result.")
+    raise CheckFailed(answer.failure())
+
+
+@cli.command("pin", context_settings=CONTEXT_SETTINGS)
+@config_option
+@click.argument("specs", nargs=-1, metavar="[ACTION[@VERSION]]...")
+@click.option(
+    "--mlci",
+    "pin_mlci",
+    is_flag=True,
+    help="Also pin the mlci actions: actions.ref (e.g. v1) to the newest release in that "
+    "major, by commit SHA.",
+)
+@click.option(
+    "--mlci-version",
+    metavar="vX.Y.Z",
+    help="Pin the mlci actions to this release (implies --mlci).",
+)
+@click.option(
+    "--remote-base",
+    envvar="MLCI_PIN_REMOTE_BASE",
+    default="https://github.com",
+    show_default=True,
+    help="Where <owner>/<repo> of each action is fetched from (a mirror, a file:// path). "
+    "Env: MLCI_PIN_REMOTE_BASE.",
+)
+def pin_cmd(
+    config_path: Path,
+    specs: tuple[str, ...],
+    pin_mlci: bool,
+    mlci_version: str | None,
+    remote_base: str,
+) -> None:
+    """Refresh the commit SHAs the workflows pin actions to, then regenerate.
+
+    \b
+    For each third-party action (or each ACTION named, e.g. actions/checkout
+    or actions/checkout@v4.2.1) lists the release tags with
+    `git ls-remote <remote>/<owner>/<repo> 'refs/tags/v*'`, picks the newest
+    vX.Y.Z within the major version in use (or the VERSION named), records
+    it in .mlci/pins.lock.json (which overrides the table shipped with mlci)
+    and runs `mlci generate`. Exit 2 when a remote cannot be read.
+    """
+    from mlci import pin, state
+
+    result = pin.run(
+        config_path=config_path,
+        specs=list(specs),
+        mlci=pin_mlci,
+        mlci_version=mlci_version,
+        remote_base=remote_base,
+    )
+    for change in result.changes:
+        click.echo(change.render())
+    click.echo(f"{'wrote' if result.lock_written else 'unchanged'} {state.LOCK}")
+    for generated in result.plan.changes:
+        click.echo(generated.describe())
+    from mlci import update
+
+    failure = update.failure(result.plan)
+    if failure:
+        raise CheckFailed(failure)
 
 
 @cli.command("lint", context_settings=CONTEXT_SETTINGS)
@@ -207,9 +285,14 @@ def schema_cmd() -> None:
 @click.option(
     "--metrics",
     "metrics_path",
-    required=True,
     type=click.Path(path_type=Path, dir_okay=True),
     help="Metrics of the candidate model: JSON or YAML, flat or nested (keys a.b).",
+)
+@click.option(
+    "--run-id",
+    metavar="ID",
+    help="Instead of --metrics: the metrics an MLflow run logged "
+    "(server in $MLFLOW_TRACKING_URI; needs mlci[mlflow]).",
 )
 @click.option(
     "--config",
@@ -260,7 +343,8 @@ def schema_cmd() -> None:
     "empty = none).",
 )
 def validate_model_cmd(
-    metrics_path: Path,
+    metrics_path: Path | None,
+    run_id: str | None,
     config_name: str | None,
     thresholds: tuple[str, ...],
     baseline_spec: str | None,
@@ -286,6 +370,7 @@ def validate_model_cmd(
 
     verdict = gate.run(
         metrics_path=metrics_path,
+        run_id=run_id,
         config_path=Path(config_name) if config_name else None,
         threshold_args=thresholds,
         baseline_spec=baseline_spec,
@@ -709,8 +794,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    raise SystemExit(main())
+    """Console-script entry point: ``mlci check`` answers from ``.mlci/`` when it can."""
+    from mlci import state
+
+    fast = state.fast_main(sys.argv[1:])
+    raise SystemExit(main() if fast is None else fast)
 
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "cli", "main", "run"]

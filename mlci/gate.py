@@ -554,6 +554,57 @@ class Inputs:
     notices: tuple[str, ...] = ()
 
 
+def load_run_metrics(run_id: str) -> dict[str, Any]:
+    """The metrics an MLflow run logged (latest value of each), from ``$MLFLOW_TRACKING_URI``."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if not uri:
+        raise UsageError(
+            f"--run-id {run_id}: set MLFLOW_TRACKING_URI to the tracking server that holds the run"
+        )
+    # Fail fast on an unreachable server instead of MLflow's minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    try:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+    except ImportError:
+        raise UsageError(
+            "--run-id needs the MLflow client: install mlci[mlflow] (brings mlflow-skinny)"
+        ) from None
+    try:
+        run = MlflowClient(tracking_uri=uri).get_run(run_id)
+    except MlflowException as exc:
+        code = str(getattr(exc, "error_code", ""))
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            raise UsageError(f"--run-id {run_id}: no such run on the tracking server") from None
+        text = " ".join(str(getattr(exc, "message", exc)).split())
+        if "Max retries exceeded" in text or "Connection" in text or "timed out" in text:
+            raise UsageError(
+                f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)}; "
+                "check MLFLOW_TRACKING_URI and the server"
+            ) from None
+        raise UsageError(
+            f"--run-id {run_id}: MLflow at {_redact(uri)} said: {text[:300]}"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)} ({exc})"
+        ) from None
+    return {str(key): value for key, value in dict(run.data.metrics).items()}
+
+
+def _redact(uri: str) -> str:
+    """A tracking URI without its credentials, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.username or parts.password:
+        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, f"***@{host}", parts.path, "", ""))
+    return uri
+
+
 def _regression_mode(option: str | None, validation: Validation | None) -> RegressionMode:
     if option == "relative":
         return "relative"
@@ -576,7 +627,8 @@ def parse_max_regression(text: str) -> float:
 
 def gather(
     *,
-    metrics_path: Path,
+    metrics_path: Path | None,
+    run_id: str | None = None,
     config_path: Path | None,
     threshold_args: Sequence[str] = (),
     baseline_spec: str | None = None,
@@ -601,12 +653,22 @@ def gather(
         notices.append(f"{path} not found: checking the command-line thresholds only")
 
     cli_thresholds = parse_thresholds(threshold_args)
-    metrics = load_metrics(metrics_path)
+    if (metrics_path is None) == (not run_id):
+        raise UsageError(
+            "name the candidate's metrics: --metrics FILE, or --run-id ID of an MLflow run"
+        )
+    if metrics_path is not None:
+        metrics = load_metrics(metrics_path)
+        metrics_source = str(metrics_path)
+    else:
+        assert run_id is not None
+        metrics = load_run_metrics(run_id)
+        metrics_source = f"mlflow run {run_id}"
     unknown = [t.metric for t in cli_thresholds if t.metric not in metrics]
     if unknown:
         known = ", ".join(sorted(metrics)) or "no metrics"
         raise UsageError(
-            f"--threshold: unknown metric {unknown[0]!r}: {metrics_path} has {known}"
+            f"--threshold: unknown metric {unknown[0]!r}: {metrics_source} has {known}"
             + _did_you_mean(unknown[0], list(metrics))
         )
 
@@ -634,7 +696,7 @@ def gather(
 
     return Inputs(
         metrics=metrics,
-        metrics_source=str(metrics_path),
+        metrics_source=metrics_source,
         thresholds=thresholds,
         baseline=baseline,
         max_regression=tolerance,
@@ -646,7 +708,8 @@ def gather(
 
 def run(
     *,
-    metrics_path: Path,
+    metrics_path: Path | None,
+    run_id: str | None = None,
     config_path: Path | None = None,
     threshold_args: Sequence[str] = (),
     baseline_spec: str | None = None,
@@ -657,6 +720,7 @@ def run(
     """Gather the inputs and decide: what ``mlci validate-model`` does, minus the printing."""
     inputs = gather(
         metrics_path=metrics_path,
+        run_id=run_id,
         config_path=config_path,
         threshold_args=threshold_args,
         baseline_spec=baseline_spec,
