@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlci import render
+from mlci import render, update
 from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
 from mlci.errors import UsageError
 
@@ -282,8 +282,9 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> InitResult:
             f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
             "run `mlci generate` to re-render from mlci.yaml, or `mlci init --force` to start over"
         )
-    for rel, content in rendered.items():
-        render.write_atomic(root / rel, content)
+    render.write_atomic(root / CONFIG_FILE, text)
+    # The workflows, and .mlci/ (their last rendering, so later hand edits merge).
+    update.generate(config_path=root / CONFIG_FILE, force=True, restore=True)
     return InitResult(written=list(rendered), config=config, next_steps=next_steps(config))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from conftest import RunMlci, git, snapshot, write_config
@@ -74,34 +75,51 @@ def test_check_reports_a_missing_file(git_repo: Path, mlci: RunMlci) -> None:
     write_config(git_repo, CONFIG)
     assert mlci("generate", cwd=git_repo).returncode == 0
     (git_repo / TRAINING).unlink()
+    # A file deleted after mlci recorded it stays deleted (issue 3): check passes, says so.
+    proc = mlci("check", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert f"deleted by you and not regenerated: {TRAINING}" in proc.stdout
+    # Without the record in .mlci/, a missing file is missing.
+    shutil.rmtree(git_repo / ".mlci")
     proc = mlci("check", cwd=git_repo)
     assert proc.returncode == 1
     assert f"{TRAINING}: missing" in proc.stderr
 
 
-def test_hand_edited_file_is_refused_and_force_overwrites(git_repo: Path, mlci: RunMlci) -> None:
+def test_hand_edit_is_merged_and_force_overwrites(git_repo: Path, mlci: RunMlci) -> None:
+    # Issue 3 changed the contract: a hand edit is merged into a new rendering, never lost;
+    # --force still discards it.
     write_config(git_repo, CONFIG)
     assert mlci("generate", cwd=git_repo).returncode == 0
     pipeline = git_repo / PIPELINE
     edited = pipeline.read_text().replace("timeout-minutes: 30", "timeout-minutes: 45", 1)
+    assert edited != pipeline.read_text()
     pipeline.write_text(edited)
 
     proc = mlci("check", cwd=git_repo)
-    assert proc.returncode == 1
-    assert f"{PIPELINE}: edited by hand" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert f"hand edits kept in: {PIPELINE}" in proc.stdout
 
-    write_config(git_repo, CONFIG.replace("0.8", "0.85"))
-    proc = mlci("generate", cwd=git_repo)
+    write_config(git_repo, CONFIG.replace("python train.py", "python train.py --fast"))
+    proc = mlci("check", cwd=git_repo)
     assert proc.returncode == 1
-    assert f"not overwritten, edited by hand: {PIPELINE}" in proc.stderr
-    assert pipeline.read_text() == edited
-    # the untouched file is still brought up to date
+    assert f"{PIPELINE}: stale" in proc.stderr
+    proc = mlci("generate", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert f"merged your hand edits into {PIPELINE}" in proc.stdout
+    merged = pipeline.read_text()
+    assert "timeout-minutes: 45" in merged
+    assert "python train.py --fast" in merged
     assert f"wrote {TRAINING}" in proc.stdout or f"unchanged {TRAINING}" in proc.stdout
+    assert mlci("check", cwd=git_repo).returncode == 0
 
     proc = mlci("generate", "--force", cwd=git_repo)
     assert proc.returncode == 0, proc.stderr
     assert "timeout-minutes: 45" not in pipeline.read_text()
-    assert mlci("check", cwd=git_repo).returncode == 0
+    assert "python train.py --fast" in pipeline.read_text()
+    proc = mlci("check", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "hand edits kept" not in proc.stdout
 
 
 def test_a_file_mlci_did_not_write_is_never_overwritten(git_repo: Path, mlci: RunMlci) -> None:

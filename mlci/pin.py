@@ -1,0 +1,316 @@
+"""``mlci pin``: refresh the commit SHAs the generated workflows pin actions to.
+
+The wheel ships a table of third-party actions (``mlci/action_pins.json``). ``mlci
+pin`` asks each action's repository for its release tags (``git ls-remote <url>
+'refs/tags/v*'``), takes the newest release within the major version in use (or
+the version asked for), and records ``{version, sha}`` in ``.mlci/pins.lock.json``,
+which overrides the shipped table. With ``--mlci`` it also resolves the mlci
+actions' own ``actions.ref`` (``v1`` = the newest ``v1.x.y``) to a commit SHA,
+so the workflows read ``owner/mlci/actions/x@<sha> # v1.4.2``. Then it
+regenerates.
+
+The remotes are ``<remote base>/<owner>/<repo>``; the base is
+``https://github.com`` unless ``--remote-base`` or ``MLCI_PIN_REMOTE_BASE`` names
+another (a mirror, or local bare repositories in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlci.errors import UsageError
+from mlci.state import LOCK, read_text, root_of, write_atomic
+
+if TYPE_CHECKING:
+    from mlci.update import Plan
+
+DEFAULT_REMOTE_BASE = "https://github.com"
+ENV_REMOTE_BASE = "MLCI_PIN_REMOTE_BASE"
+
+_RELEASE = re.compile(r"^v(\d+)\.(\d+)(?:\.(\d+))?$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_LOCK_ABOUT = (
+    "Written by `mlci pin`: commit SHAs of the actions the generated workflows use; "
+    "overrides the table shipped with mlci. Commit it; rerun `mlci pin` to refresh."
+)
+
+
+@dataclass(frozen=True)
+class Pin:
+    version: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class MlciPin:
+    """The mlci actions' ``actions.ref`` resolved to a release and its commit."""
+
+    repository: str
+    ref: str
+    version: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class Lock:
+    actions: dict[str, Pin] = field(default_factory=dict)
+    mlci: MlciPin | None = None
+
+    def dumps(self) -> str:
+        data: dict[str, object] = {
+            "_about": _LOCK_ABOUT,
+            "actions": {
+                name: {"version": pin.version, "sha": pin.sha}
+                for name, pin in sorted(self.actions.items())
+            },
+        }
+        if self.mlci is not None:
+            data["mlci"] = {
+                "repository": self.mlci.repository,
+                "ref": self.mlci.ref,
+                "version": self.mlci.version,
+                "sha": self.mlci.sha,
+            }
+        return json.dumps(data, indent=2) + "\n"
+
+
+def _bad_lock(path: Path, what: str) -> UsageError:
+    return UsageError(f"{path}: {what}; rerun `mlci pin` to rewrite it, or delete it")
+
+
+def read_lock(root: Path) -> Lock | None:
+    """``.mlci/pins.lock.json``; ``None`` when absent; exit 2 when malformed."""
+    path = root / LOCK
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _bad_lock(path, "is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("actions", {}), dict):
+        raise _bad_lock(path, "must hold an actions mapping")
+    actions: dict[str, Pin] = {}
+    for name, entry in data.get("actions", {}).items():
+        if (
+            not _ACTION.match(name)
+            or not isinstance(entry, dict)
+            or not isinstance(entry.get("version"), str)
+            or not _SHA.match(str(entry.get("sha", "")))
+        ):
+            raise _bad_lock(path, f"actions.{name} must be {{version, sha (40 hex digits)}}")
+        actions[name] = Pin(version=entry["version"], sha=entry["sha"])
+    mlci = data.get("mlci")
+    mlci_pin = None
+    if mlci is not None:
+        keys = ("repository", "ref", "version", "sha")
+        if not isinstance(mlci, dict) or not all(isinstance(mlci.get(k), str) for k in keys):
+            raise _bad_lock(path, "mlci must be {repository, ref, version, sha}")
+        if not _SHA.match(mlci["sha"]) or not _ACTION.match(mlci["repository"]):
+            raise _bad_lock(path, "mlci.sha must be 40 hex digits and repository owner/repo")
+        mlci_pin = MlciPin(*(mlci[k] for k in keys))
+    return Lock(actions=actions, mlci=mlci_pin)
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def _version_key(version: str) -> tuple[int, int, int]:
+    match = _RELEASE.match(version)
+    assert match is not None
+    return int(match[1]), int(match[2]), int(match[3] or 0)
+
+
+def major_of(version: str) -> int | None:
+    match = re.match(r"^v(\d+)(?:\.\d+){0,2}$", version)
+    return int(match[1]) if match else None
+
+
+def list_releases(url: str) -> dict[str, str]:
+    """``{vX.Y.Z: commit sha}`` of the release tags at ``url`` (annotated tags peeled)."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        proc = subprocess.run(
+            ["git", "ls-remote", url, "refs/tags/v*"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env=env,
+        )
+    except FileNotFoundError:
+        raise UsageError("git is not installed; mlci pin reads tags with git ls-remote") from None
+    except subprocess.TimeoutExpired:
+        raise UsageError(
+            f"git ls-remote {url} timed out; check the network or --remote-base"
+        ) from None
+    if proc.returncode != 0:
+        first = next((line for line in proc.stderr.splitlines() if line.strip()), "failed")
+        raise UsageError(f"cannot list the tags of {url}: {first.strip()}")
+    direct: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            peeled[name[:-3]] = sha
+        else:
+            direct[name] = sha
+    return {
+        name: peeled.get(name, sha)
+        for name, sha in direct.items()
+        if _RELEASE.match(name) and _SHA.match(peeled.get(name, sha))
+    }
+
+
+def choose(releases: Mapping[str, str], *, major: int | None, exact: str | None, url: str) -> Pin:
+    """The release to pin: ``exact``, else the newest within ``major``."""
+    if exact is not None:
+        if exact not in releases:
+            near = ", ".join(sorted(releases, key=_version_key)[-5:]) or "none"
+            raise UsageError(f"{url} has no release tag {exact}; newest tags: {near}")
+        return Pin(version=exact, sha=releases[exact])
+    candidates = [v for v in releases if major is None or _version_key(v)[0] == major]
+    if not candidates:
+        within = f" v{major}.x" if major is not None else ""
+        raise UsageError(f"{url} has no release tag{within} (vX.Y.Z); name a version explicitly")
+    newest = max(candidates, key=_version_key)
+    return Pin(version=newest, sha=releases[newest])
+
+
+# --------------------------------------------------------------------------- pin
+
+
+@dataclass(frozen=True)
+class PinChange:
+    name: str
+    old: str | None
+    new: Pin
+
+    def render(self) -> str:
+        if self.old == f"{self.new.version}@{self.new.sha}":
+            return f"{self.name}: {self.new.version} ({self.new.sha[:12]}), unchanged"
+        return f"{self.name}: {self.old or 'unpinned'} -> {self.new.version} ({self.new.sha[:12]})"
+
+
+def _parse_spec(spec: str, known: Mapping[str, Pin]) -> tuple[str, str | None]:
+    name, _, version = spec.partition("@")
+    if name not in known:
+        raise UsageError(
+            f"{name!r} is not an action the generated workflows use; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    if version and _RELEASE.match(version) is None:
+        raise UsageError(f"{spec!r}: the version must be a release tag such as v4.2.1")
+    return name, version or None
+
+
+def resolve(
+    *,
+    root: Path,
+    shipped: Mapping[str, Pin],
+    specs: Sequence[str],
+    mlci_repository: str,
+    mlci_ref: str,
+    mlci: bool,
+    mlci_version: str | None,
+    remote_base: str,
+) -> tuple[Lock, list[PinChange]]:
+    """The new lock: the actions named in ``specs`` (all when empty) re-resolved."""
+    lock = read_lock(root) or Lock()
+    current = {**shipped, **lock.actions}
+    wanted = [_parse_spec(spec, current) for spec in specs] or [(n, None) for n in current]
+    base = remote_base.rstrip("/")
+    actions = dict(lock.actions)
+    changes: list[PinChange] = []
+    for name, exact in wanted:
+        url = f"{base}/{name}"
+        pin = choose(
+            list_releases(url), major=major_of(current[name].version), exact=exact, url=url
+        )
+        actions[name] = pin
+        old = current[name]
+        changes.append(PinChange(name, f"{old.version}@{old.sha}", pin))
+    mlci_pin = lock.mlci
+    if mlci or mlci_version is not None:
+        if mlci_version is not None and _RELEASE.match(mlci_version) is None:
+            raise UsageError(
+                f"--mlci-version {mlci_version!r} must be a release tag such as v1.2.0"
+            )
+        major = major_of(mlci_ref)
+        if major is None and lock.mlci is not None and lock.mlci.ref == mlci_ref:
+            major = major_of(lock.mlci.version)
+        if major is None and mlci_version is None:
+            raise UsageError(
+                f"actions.ref {mlci_ref!r} names no major version (such as v1); "
+                "pass --mlci-version vX.Y.Z"
+            )
+        url = f"{base}/{mlci_repository}"
+        pin = choose(list_releases(url), major=major, exact=mlci_version, url=url)
+        old_mlci = (
+            f"{lock.mlci.version}@{lock.mlci.sha}"
+            if lock.mlci is not None and lock.mlci.repository == mlci_repository
+            else mlci_ref
+        )
+        mlci_pin = MlciPin(mlci_repository, mlci_ref, pin.version, pin.sha)
+        changes.append(PinChange(f"{mlci_repository} (actions.ref {mlci_ref})", old_mlci, pin))
+    return Lock(actions=actions, mlci=mlci_pin), changes
+
+
+def write_lock(root: Path, lock: Lock) -> bool:
+    """Write the lock file when it changed; True when it was written."""
+    path = root / LOCK
+    text = lock.dumps()
+    if read_text(path) == text:
+        return False
+    write_atomic(path, text)
+    return True
+
+
+@dataclass(frozen=True)
+class PinResult:
+    changes: list[PinChange]
+    lock_written: bool
+    plan: Plan
+
+
+def run(
+    *,
+    config_path: Path,
+    specs: Sequence[str],
+    mlci: bool,
+    mlci_version: str | None,
+    remote_base: str,
+) -> PinResult:
+    """Resolve the pins, write ``.mlci/pins.lock.json`` and regenerate."""
+    from mlci import update
+    from mlci.config import load
+    from mlci.render import load_pins
+
+    if not remote_base.strip():
+        raise UsageError("--remote-base is empty; give a URL such as https://github.com")
+    config = load(config_path).config
+    root = root_of(config_path)
+    shipped = {name: Pin(pin.version, pin.sha) for name, pin in load_pins().items()}
+    lock, changes = resolve(
+        root=root,
+        shipped=shipped,
+        specs=specs,
+        mlci_repository=config.actions.repository,
+        mlci_ref=config.actions.ref,
+        mlci=mlci,
+        mlci_version=mlci_version,
+        remote_base=remote_base,
+    )
+    written = write_lock(root, lock)
+    return PinResult(
+        changes=changes, lock_written=written, plan=update.generate(config_path=config_path)
+    )
