@@ -23,6 +23,7 @@ MLflow is imported only when this backend is opened.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -206,10 +207,18 @@ class MlflowRegistry:
 
     def versions(self, model: str) -> list[ModelVersion]:
         check_name(model, what="model name")
-        self._registered_model(model)
+        registered = self._registered_model(model)
         with self._errors(f"versions of {model}"):
             found = list(self._client.search_model_versions(f"name = '{model}'"))
-        return sorted((self._to_version(mv) for mv in found), key=lambda v: int(v.version))
+        # Search results carry no aliases; the registered model has them all.
+        aliases: dict[str, list[str]] = {}
+        for alias, version in dict(registered.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(str(alias))
+        versions = [
+            dataclasses.replace(v, stages=tuple(aliases.get(v.version, ())))
+            for v in (self._to_version(mv) for mv in found)
+        ]
+        return sorted(versions, key=lambda v: int(v.version))
 
     def resolve(self, model: str, stage: str) -> ModelVersion | None:
         from mlflow.exceptions import MlflowException
