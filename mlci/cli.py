@@ -7,7 +7,9 @@ are decided in one place, :func:`mlci.errors.error_handler`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -494,6 +496,19 @@ def _open_registry_for_cli(
     return _RegistryContext(registry=registry, model=model, config=cfg)
 
 
+@contextlib.contextmanager
+def _annotated(title: str) -> Iterator[None]:
+    """Inside GitHub Actions, a refusal or bad input also becomes an ::error:: annotation."""
+    from mlci import gha
+    from mlci.errors import MlciError, one_line
+
+    try:
+        yield
+    except MlciError as exc:
+        gha.error(one_line(str(exc)), title=title)
+        raise
+
+
 def _stage_name(name: str, cfg: Any) -> str:
     """staging/production map through registry.stages; other names are used as they are."""
     if cfg is not None and name in ("staging", "production"):
@@ -581,13 +596,14 @@ def register_model_cmd(
         tracking_uri=tracking_uri,
         push=push,
     )
-    version = ctx.registry.register(
-        ctx.model,
-        metrics=metrics,
-        source=source or None,
-        version=model_version or None,
-        validation=validation,
-    )
+    with _annotated("register-model"):
+        version = ctx.registry.register(
+            ctx.model,
+            metrics=metrics,
+            source=source or None,
+            version=model_version or None,
+            validation=validation,
+        )
     verdict = f", validation {version.validation}" if version.validation else ""
     where = f" at {version.commit[:12]}" if ctx.registry.backend == "git" and version.commit else ""
     click.echo(f"registered {ctx.model} {version.version}{where}{verdict}")
@@ -663,7 +679,8 @@ def promote_model_cmd(
     )
     to = _stage_name(to_stage, ctx.config)
     frm = _stage_name(from_stage, ctx.config) if from_stage else None
-    result = ctx.registry.promote(ctx.model, model_version, to_stage=to, from_stage=frm)
+    with _annotated("promote-model"):
+        result = ctx.registry.promote(ctx.model, model_version, to_stage=to, from_stage=frm)
     previous = result.previous or ""
     if result.changed:
         origin = f"{frm} → " if frm else ""
@@ -713,7 +730,8 @@ def rollback_model_cmd(
         push=push,
     )
     name = _stage_name(stage, ctx.config)
-    result = ctx.registry.rollback(ctx.model, name)
+    with _annotated("rollback-model"):
+        result = ctx.registry.rollback(ctx.model, name)
     click.echo(f"rolled back {ctx.model} {name}: {result.previous} → {result.version}")
     gha.set_outputs({"model_version": result.version, "previous_version": result.previous or ""})
     gha.add_summary(f"### Rolled back `{ctx.model}` {name}: {result.previous} → {result.version}\n")

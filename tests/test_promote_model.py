@@ -250,6 +250,10 @@ def test_outputs_inside_github_actions(git_repo: Path, tmp_path: Path, mlci: Run
     proc = mlci("rollback-model", "--model", "churn", "--stage", "staging", cwd=git_repo, env=env)
     assert proc.returncode == 1
     assert out.read_text() == "model_version=v0.0.1\nprevious_version=\n"  # nothing added
+    assert proc.stdout == (
+        "::error title=rollback-model::churn: staging has held only v0.0.1 (no earlier version "
+        "recorded); there is nothing to roll back to\n"
+    )
 
 
 def test_token_is_masked_and_never_printed(git_repo: Path, tmp_path: Path, mlci: RunMlci) -> None:
