@@ -183,6 +183,19 @@ class _Patcher:
                 steps.insert(target + (1 if after is not None else 0), step)
 
 
+def runner_labels(overrides: Mapping[Any, Any]) -> list[str]:
+    """Every runner label a ``runs-on:`` in ``overrides`` names."""
+    labels: list[str] = []
+    for jobs in overrides.values():
+        for patch in (jobs or {}).values():
+            value = patch.get("runs-on") if isinstance(patch, Mapping) else None
+            if isinstance(value, str):
+                labels.append(value)
+            elif isinstance(value, list):
+                labels.extend(str(label) for label in value if isinstance(label, str))
+    return labels
+
+
 def apply(body: str, patches: Mapping[str, Any], *, workflow: str, source: str) -> str:
     """The rendered workflow ``body`` with ``patches`` applied (jobs and steps by id)."""
     if not patches:

@@ -314,6 +314,11 @@ def render(
 
     env = _environment(templates or _templates())
     context = _context(config, config_name=config_name, lock=lock)
+    override_labels = overrides.runner_labels(config.overrides)
+    if override_labels:  # runs-on: set by overrides must be known to actionlint, too
+        context["custom_labels"] = sorted(
+            {*context["custom_labels"], *(x for x in override_labels if not _KNOWN_LABEL.match(x))}
+        )
     outputs: dict[str, str] = {}
     for path, template in TEMPLATES.items():
         if path == ZIZMOR and not config.workflows.zizmor_config:
