@@ -516,6 +516,23 @@ def _stage_name(name: str, cfg: Any) -> str:
     return name
 
 
+def _read_source_file(path: Path) -> str:
+    """The model URI the training wrote into ``path`` (its first non-empty line)."""
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such file; the training must write the URI of the model it logged "
+            "there (train.model_uri_file in mlci.yaml)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+    source = next((line for line in lines if line), "")
+    if not source:
+        raise UsageError(f"{path}: is empty; expected a model URI such as models:/m-... ")
+    return source
+
+
 def _metrics_line(metrics: Any) -> str:
     shown = [f"{k}={v}" for k, v in list(dict(metrics).items())[:6]]
     more = len(dict(metrics)) - len(shown)
@@ -549,7 +566,8 @@ push_option = click.option(
     "--source",
     metavar="REF",
     help="git: the commit to register [default: HEAD]. mlflow (required): the logged "
-    "model, models:/m-… or runs:/<run id>/<name>.",
+    "model, models:/m-… or runs:/<run id>/<name>. @FILE reads it from the first line of FILE "
+    "(what the training wrote, train.model_uri_file).",
 )
 @click.option(
     "--model-version",
@@ -588,6 +606,8 @@ def register_model_cmd(
 
     metrics = load_metrics(metrics_path)
     validation = load_report(Path(report_path)) if report_path else None
+    if source and source.startswith("@"):
+        source = _read_source_file(Path(source[1:]))
     ctx = _open_registry_for_cli(
         model_name=model_name,
         config_name=config_name,
@@ -606,7 +626,17 @@ def register_model_cmd(
         )
     verdict = f", validation {version.validation}" if version.validation else ""
     where = f" at {version.commit[:12]}" if ctx.registry.backend == "git" and version.commit else ""
-    click.echo(f"registered {ctx.model} {version.version}{where}{verdict}")
+    if version.reused:
+        note = (
+            f"{ctx.model} {version.version} already registers commit {where.strip()[3:]}; "
+            "the git registry keeps one version per commit, so this run's metrics are not "
+            "recorded (commit the data or code change to register a new version)"
+        )
+        click.echo(f"note: {note}", err=True)
+        gha.warning(note)
+    click.echo(
+        f"{'kept' if version.reused else 'registered'} {ctx.model} {version.version}{where}{verdict}"
+    )
     click.echo(f"metrics: {_metrics_line(version.metrics)}")
     gha.set_outputs({"model_version": version.version})
     gha.add_summary(

@@ -225,6 +225,11 @@ class Train(_Section):
     metrics_file: str = Field(
         "metrics.json", description="Metrics the training writes (JSON or YAML)."
     )
+    model_uri_file: str = Field(
+        "model_uri.txt",
+        description="mlflow backend: file the training writes the URI of the model it logged "
+        "into (models:/m-... or runs:/<run id>/<name>); registration reads it.",
+    )
     model_version_file: str | None = Field(
         None, description="File the training writes the model version into, if it picks one."
     )

@@ -143,11 +143,22 @@ def test_register_twice_on_one_commit(git_repo: Path, mlci: RunMlci) -> None:
     assert register(mlci, git_repo, {"accuracy": 0.8}) == "v0.0.1"
     # A rerun of the same job (same commit, same metrics) is a no-op.
     assert register(mlci, git_repo, {"accuracy": 0.8}) == "v0.0.1"
+    # A retrain of the same commit (a scheduled run, a non-deterministic training) keeps the
+    # commit's version and its recorded metrics, and says so: nothing new is registered.
     write(git_repo / "metrics.json", {"accuracy": 0.9})
     proc = mlci("register-model", "--model", "churn", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("kept churn v0.0.1 at ")
+    assert "one version per commit" in proc.stderr
+    assert "metrics: accuracy=0.8" in proc.stdout
+    assert tags(git_repo) == ["churn@v0.0.1"]
+    # Asking for a different version of an already registered commit is refused.
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", "--model-version", "v2.0.0",
+        cwd=git_repo,
+    )
     assert proc.returncode == 1
     assert "already holds churn@v0.0.1" in proc.stderr
-    assert "one version per commit" in proc.stderr
     assert tags(git_repo) == ["churn@v0.0.1"]
 
 

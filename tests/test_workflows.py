@@ -238,6 +238,20 @@ def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
     assert training["jobs"]["check-trigger"]["outputs"]["should_train"]
 
 
+def test_registration_records_the_verdict_and_the_mlflow_source() -> None:
+    git_train = jobs_of(rendered("git-canary-image")[render.PIPELINE])["train"]
+    steps = {step["id"]: step for step in git_train["steps"]}
+    assert steps["validate"]["with"]["report-file"] == steps["register"]["with"]["report"]
+    assert steps["register"]["with"]["github-token"] == "${{ github.token }}"
+    assert "source" not in steps["register"]["with"]
+    mlflow_train = jobs_of(rendered("mlflow-blue-green")[render.PIPELINE])["train"]
+    steps = {step["id"]: step for step in mlflow_train["steps"]}
+    assert steps["register"]["with"]["source"] == "@model_uri.txt"
+    assert steps["register"]["env"] == {"MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_URI }}"}
+    assert steps["train"]["env"]["MLCI_MODEL_URI_FILE"] == "model_uri.txt"
+    assert "github-token" not in steps["register"]["with"]
+
+
 def test_self_reference_default_uses_the_dollar_form() -> None:
     training = load_yaml12(rendered("minimal")[render.TRAINING])
     assert training["jobs"]["train"]["uses"] == "$/.github/workflows/ml-pipeline.yml"

@@ -61,6 +61,9 @@ class ModelVersion:
     commit: str | None = None
     run_url: str | None = None
     created_at: str | None = None
+    #: True when register() returned a version that already existed (the git backend
+    #: versions one model per commit: a retrain of the same commit keeps its version).
+    reused: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import re
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -451,10 +451,11 @@ class GitRegistry:
         at_commit = [t for t in registered.values() if t.commit == commit]
         if at_commit:
             existing = at_commit[-1]
-            if existing.payload.get("metrics") == dumped and (
-                version is None or normalize_version(version) == existing.version
-            ):
-                return self.get(model, str(existing.version))  # a rerun: nothing to do
+            if version is None or normalize_version(version) == existing.version:
+                # A rerun, or a retrain of the same commit (a scheduled run, a non-deterministic
+                # training): GTO versions the commit, so the commit keeps its version and the
+                # metrics recorded with it. The caller reports that nothing new was recorded.
+                return replace(self.get(model, str(existing.version)), reused=True)
             raise CheckFailed(
                 f"commit {commit[:12]} already holds {existing.name}; the git registry (GTO) "
                 "records one version per commit — commit the change that produced this model "
