@@ -200,3 +200,30 @@ def test_fast_path_answers_as_the_full_check(
                     touched_headers = True
             if not touched_headers:
                 assert fast is not None, ops
+
+
+def test_pre_commit_hook_runs_the_fast_check(generated: Path, tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).parent.parent / ".pre-commit-hooks.yaml").read_text())
+    hook = next(h for h in hooks if h["id"] == "mlci-check")
+    assert hook["pass_filenames"] is False
+    files = re.compile(hook["files"])
+    for rel in ("mlci.yaml", PIPELINE, TRAINING, ZIZMOR, ".mlci/manifest.json"):
+        assert files.search(rel), rel
+    assert not files.search("src/model.py")
+
+    repo = tmp_path / "repo"
+    shutil.copytree(generated, repo, symlinks=True)
+    command = shlex.split(hook["entry"])
+    assert command[0] == "python"
+    env = clean_env()
+    ok = subprocess.run([sys.executable, *command[1:]], cwd=repo, env=env, capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    config = repo / "mlci.yaml"
+    config.write_text(config.read_text().replace("python train.py", "python fit.py"))
+    stale = subprocess.run([sys.executable, *command[1:]], cwd=repo, env=env, capture_output=True)
+    assert stale.returncode == 1
