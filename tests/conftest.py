@@ -143,3 +143,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+# One real MLflow server for the whole session (tests/mlflow_server.py); imported last, as
+# that module reads clean_env from here.
+from mlflow_server import logged_model, mlflow_server  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """validate-model with MLflow: metrics of a run (--run-id) and a production baseline by alias.
 
 Against a real ``mlflow server`` on 127.0.0.1 (the session fixture of
-test_registry_mlflow.py, imported here); runs are logged by real training
+tests/mlflow_server.py, through conftest.py); runs are logged by real training
 subprocesses, models registered and promoted by real ``mlci`` subprocesses.
 """
 
@@ -16,13 +16,7 @@ from conftest import RunMlci
 
 pytest.importorskip("mlflow")
 
-import test_registry_mlflow as registry_tests
-
-# The MLflow server and a logged model, shared with the registry's tests.
-mlflow_server = registry_tests.mlflow_server
-logged_model = registry_tests.logged_model
-TRAIN = registry_tests.TRAIN
-python = registry_tests.python
+from mlflow_server import TRAIN, python  # the server and logged-model fixtures: conftest.py
 
 pytestmark = pytest.mark.slow  # starts an MLflow server
 
