@@ -21,6 +21,7 @@ conflict markers.
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -131,10 +132,14 @@ def merge_file(ours: str, base: str, theirs: str, *, label: str) -> str:
             path = Path(tmp) / name
             path.write_text(text, encoding="utf-8", newline="")
             paths.append(str(path))
+        # The same markers on every machine: no user or repository git config applies.
+        env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
         try:
             proc = subprocess.run(
                 [
                     "git",
+                    "-c",
+                    "merge.conflictStyle=merge",
                     "merge-file",
                     "-p",
                     "-L",
@@ -148,6 +153,8 @@ def merge_file(ours: str, base: str, theirs: str, *, label: str) -> str:
                 capture_output=True,
                 check=False,
                 timeout=60,
+                cwd=tmp,
+                env=env,
             )
         except FileNotFoundError:
             raise UsageError(
@@ -235,7 +242,8 @@ def plan(
         dropped.append(rel)
         if current is None:
             continue
-        if _untouched(current, base):
+        # Only a file that still reads as mlci's own rendering is ever deleted.
+        if state.split_header(current)[0] is not None and _untouched(current, base):
             changes.append(Change(rel, "remove", current, None))
         else:
             changes.append(Change(rel, "release", current, current))

@@ -72,10 +72,14 @@ def test_same_line_conflict_marks_only_that_file(ml_repo: Path, mlci: RunMlci) -
     assert cron is not None
     edit(config, f'retrain: "{cron[1]}"', 'retrain: "17 3 * * *"')
 
-    proc = mlci("generate", cwd=ml_repo)
+    # a user's diff3 conflict style does not change the markers mlci writes
+    gitconfig = ml_repo.parent / "user.gitconfig"
+    gitconfig.write_text("[merge]\n\tconflictStyle = diff3\n")
+    proc = mlci("generate", cwd=ml_repo, env={"GIT_CONFIG_GLOBAL": str(gitconfig)})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
     text = pipeline.read_text()
+    assert "|||||||" not in text
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines, 1) if line.startswith("<<<<<<< "))
     end = next(i for i, line in enumerate(lines, 1) if line.startswith(">>>>>>> "))
@@ -202,6 +206,22 @@ def test_orphans_are_removed_only_when_untouched(ml_repo: Path, mlci: RunMlci) -
     assert (ml_repo / ZIZMOR).read_text() == edited
     assert ZIZMOR not in json.loads(manifest.read_text())["files"]
     assert mlci("check", cwd=ml_repo).returncode == 0
+
+
+def test_a_manifest_entry_never_deletes_a_file_mlci_did_not_write(
+    ml_repo: Path, mlci: RunMlci
+) -> None:
+    init(ml_repo, mlci)
+    readme = (ml_repo / "README.md").read_text()
+    manifest = ml_repo / ".mlci" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["files"]["README.md"] = {"sha256": "0" * 64}
+    manifest.write_text(json.dumps(data))
+    (ml_repo / ".mlci" / "base" / "README.md.base").write_text(readme)
+    proc = mlci("generate", cwd=ml_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert (ml_repo / "README.md").read_text() == readme
+    assert "no longer generated, kept" in proc.stdout
 
 
 def test_manifest_path_outside_the_repo_is_refused(ml_repo: Path, mlci: RunMlci) -> None:
