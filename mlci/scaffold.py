@@ -313,6 +313,7 @@ def next_steps(config: Config) -> str:
     lines.append(f"  {step}. Review mlci.yaml, then run `mlci generate` after every change.")
     step += 1
     lines.append(
-        f"  {step}. Commit mlci.yaml and .github/; `mlci lint` audits the workflows locally."
+        f"  {step}. Commit mlci.yaml, .mlci/ and .github/; "
+        "`mlci lint` audits the workflows locally."
     )
     return "\n".join(lines)

@@ -351,8 +351,17 @@ def report(result: Plan) -> CheckReport:
     return answer
 
 
-def check(*, config_path: Path) -> CheckReport:
-    """Problems of the generated files against ``config_path``; none when all are fresh."""
+def check(*, config_path: Path, strict: bool = False) -> CheckReport:
+    """Problems of the generated files against ``config_path``; none when all are fresh.
+
+    ``strict``: every generated file must be exactly what mlci.yaml renders, so
+    hand edits (even merged ones) and deleted files are problems too.
+    """
+    if strict:
+        from mlci.render import compare
+
+        rendered, _ = _render_for(config_path)
+        return CheckReport(problems=compare(rendered, root=state.root_of(config_path)))
     return report(generate(config_path=config_path, dry_run=True))
 
 

@@ -122,6 +122,23 @@ def test_hand_edit_is_merged_and_force_overwrites(git_repo: Path, mlci: RunMlci)
     assert "hand edits kept" not in proc.stdout
 
 
+def test_strict_check_fails_on_any_hand_edit_with_a_diff(git_repo: Path, mlci: RunMlci) -> None:
+    write_config(git_repo, CONFIG)
+    assert mlci("generate", cwd=git_repo).returncode == 0
+    assert mlci("check", "--strict", cwd=git_repo).returncode == 0
+    pipeline = git_repo / PIPELINE
+    pipeline.write_text(pipeline.read_text().replace("timeout-minutes: 30", "timeout-minutes: 45", 1))
+    assert mlci("check", cwd=git_repo).returncode == 0  # merged edits pass the default check
+    proc = mlci("check", "--strict", cwd=git_repo)
+    assert proc.returncode == 1
+    assert f"{PIPELINE}: edited by hand" in proc.stderr
+    assert "-    timeout-minutes: 45" in proc.stdout and "+    timeout-minutes: 30" in proc.stdout
+    (git_repo / TRAINING).unlink()
+    proc = mlci("check", "--strict", cwd=git_repo)
+    assert proc.returncode == 1
+    assert f"{TRAINING}: missing" in proc.stderr
+
+
 def test_a_file_mlci_did_not_write_is_never_overwritten(git_repo: Path, mlci: RunMlci) -> None:
     write_config(git_repo, CONFIG)
     own = git_repo / PIPELINE
