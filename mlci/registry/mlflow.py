@@ -207,7 +207,11 @@ class MlflowRegistry:
 
     def versions(self, model: str) -> list[ModelVersion]:
         check_name(model, what="model name")
-        registered = self._registered_model(model)
+        # A model never registered has no versions, as in the git backend (the retraining
+        # trigger's first run); an unreachable server still raises.
+        registered = self._registered_model(model, missing_ok=True)
+        if registered is None:
+            return []
         with self._errors(f"versions of {model}"):
             found = list(self._client.search_model_versions(f"name = '{model}'"))
         # Search results carry no aliases; the registered model has them all.
