@@ -165,7 +165,13 @@ def generate_cmd(
 
 @cli.command("check", context_settings=CONTEXT_SETTINGS)
 @config_option
-def check_cmd(config_path: Path) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on hand edits (merged or not) and deleted files: every generated file "
+    "must be exactly what mlci.yaml renders.",
+)
+def check_cmd(config_path: Path, strict: bool) -> None:
     """Fail (exit 1) when a generated file is stale or holds merge conflict markers.
 
     Passes exactly when `mlci generate` would change no generated file: hand
@@ -176,7 +182,7 @@ def check_cmd(config_path: Path) -> None:
     """
     from mlci import update
 
-    answer = update.check(config_path=config_path)
+    answer = update.check(config_path=config_path, strict=strict)
     if answer.ok:
         click.echo(answer.ok_text())
         return
@@ -634,9 +640,8 @@ def register_model_cmd(
         )
         click.echo(f"note: {note}", err=True)
         gha.warning(note)
-    click.echo(
-        f"{'kept' if version.reused else 'registered'} {ctx.model} {version.version}{where}{verdict}"
-    )
+    outcome = "kept" if version.reused else "registered"
+    click.echo(f"{outcome} {ctx.model} {version.version}{where}{verdict}")
     click.echo(f"metrics: {_metrics_line(version.metrics)}")
     gha.set_outputs({"model_version": version.version})
     gha.add_summary(
@@ -815,6 +820,45 @@ def models_cmd(
         was = f" (was {e.previous})" if e.previous else ""
         who = f" by {e.actor}" if e.actor else ""
         click.echo(f"  {e.timestamp}  {e.action:<8} {e.stage}: {e.version}{was}{who}")
+
+
+# --------------------------------------------------------------------------- retrain-trigger
+
+
+@cli.command("retrain-trigger", context_settings=CONTEXT_SETTINGS)
+@config_option
+@click.option("--force", is_flag=True, help="Retrain whatever the triggers say (reason: forced).")
+def retrain_trigger_cmd(config_path: Path, force: bool) -> None:
+    """Decide whether the model should be retrained now (continuous training).
+
+    \b
+    Retrain when no version of registry.model is registered yet, or when a
+    file under trigger.new_data.paths (default data/; e.g. dvc.lock) differs
+    between the commit of the newest registered version and HEAD. When that
+    evidence is missing (the version records no commit, or its commit is not
+    in this checkout, e.g. a shallow clone) the answer is retrain, with the
+    reason. Drift and decay triggers are not evaluated by this version: enabling
+    one is exit 2. Inside GitHub Actions writes the outputs should_train
+    (true/false) and reason.
+
+    \b
+    Exit codes: 0 decided (retrain or not: the answer is the output), 2 bad
+    input (invalid mlci.yaml, drift/decay enabled, unreachable registry, not
+    a git repository).
+    """
+    from mlci import gha, trigger
+
+    with _annotated("retrain-trigger"):
+        decision = trigger.run(config_path=config_path, force=force)
+    click.echo(trigger.render_text(decision), nl=False)
+    for warning in decision.warnings:
+        click.echo(f"warning: {warning}", err=True)
+        gha.warning(warning, title="retrain-trigger")
+    gha.notice(decision.reason, title="retrain-trigger")
+    gha.add_summary(trigger.render_markdown(decision))
+    gha.set_outputs(
+        {"should_train": "true" if decision.should_train else "false", "reason": decision.reason}
+    )
 
 
 # --------------------------------------------------------------------------- entry point
