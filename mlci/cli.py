@@ -347,8 +347,7 @@ def schema_cmd() -> None:
     "--report-json",
     "report_name",
     metavar="PATH",
-    help="Also write the verdict as JSON to this file (written when rejected, too; "
-    "empty = none).",
+    help="Also write the verdict as JSON to this file (written when rejected, too; empty = none).",
 )
 def validate_model_cmd(
     metrics_path: Path | None,

@@ -127,7 +127,9 @@ def test_strict_check_fails_on_any_hand_edit_with_a_diff(git_repo: Path, mlci: R
     assert mlci("generate", cwd=git_repo).returncode == 0
     assert mlci("check", "--strict", cwd=git_repo).returncode == 0
     pipeline = git_repo / PIPELINE
-    pipeline.write_text(pipeline.read_text().replace("timeout-minutes: 30", "timeout-minutes: 45", 1))
+    pipeline.write_text(
+        pipeline.read_text().replace("timeout-minutes: 30", "timeout-minutes: 45", 1)
+    )
     assert mlci("check", cwd=git_repo).returncode == 0  # merged edits pass the default check
     proc = mlci("check", "--strict", cwd=git_repo)
     assert proc.returncode == 1

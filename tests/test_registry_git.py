@@ -154,7 +154,13 @@ def test_register_twice_on_one_commit(git_repo: Path, mlci: RunMlci) -> None:
     assert tags(git_repo) == ["churn@v0.0.1"]
     # Asking for a different version of an already registered commit is refused.
     proc = mlci(
-        "register-model", "--model", "churn", "--metrics", "metrics.json", "--model-version", "v2.0.0",
+        "register-model",
+        "--model",
+        "churn",
+        "--metrics",
+        "metrics.json",
+        "--model-version",
+        "v2.0.0",
         cwd=git_repo,
     )
     assert proc.returncode == 1
