@@ -12,12 +12,15 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mlci import __version__
 from mlci.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError, error_handler
+
+if TYPE_CHECKING:
+    from mlci.config import Config
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -118,8 +121,16 @@ def init_cmd(
     result = scaffold.init(root=path, answers=answers, force=force)
     for written in result.written:
         click.echo(f"wrote {written if path == Path('.') else path / written}")
+    _print_notices(result.config)
     click.echo("")
     click.echo(result.next_steps)
+
+
+def _print_notices(config: Config) -> None:
+    from mlci import render
+
+    for notice in render.notices(config):
+        click.echo(f"note: {notice}", err=True)
 
 
 @cli.command("generate", context_settings=CONTEXT_SETTINGS)
@@ -150,6 +161,7 @@ def generate_cmd(
     untouched, else kept and reported. Commit .mlci/ with the workflows.
     """
     from mlci import update
+    from mlci.config import load
 
     preview = dry_run or show_diff
     result = update.generate(config_path=config_path, force=force, restore=restore, dry_run=preview)
@@ -158,6 +170,7 @@ def generate_cmd(
             click.echo(change.diff(), nl=False)
         else:
             click.echo(change.describe(dry_run=preview))
+    _print_notices(load(config_path).config)
     failure = update.failure(result)
     if failure:
         raise CheckFailed(failure)

@@ -62,6 +62,23 @@ _KNOWN_LABEL = re.compile(
 )
 
 
+# Rollout strategies whose action this version of mlci does not ship yet (the rollout issue
+# brings them); the generated deploy-production job names the action regardless.
+NOT_YET_SHIPPED = {"canary": "canary-deploy", "blue-green": "blue-green-deploy"}
+
+
+def notices(config: Config) -> list[str]:
+    """What the user must know about a config that renders fine but cannot run yet."""
+    strategy = config.deploy.production.strategy
+    if strategy in NOT_YET_SHIPPED:
+        return [
+            f"deploy.production.strategy {strategy} uses the {NOT_YET_SHIPPED[strategy]} action, "
+            "which this version of mlci does not ship yet: deploy-production will fail at that "
+            "step until it does; use strategy: direct (your deploy command) meanwhile"
+        ]
+    return []
+
+
 def custom_labels(config: Config) -> list[str]:
     """Runner labels in the config that actionlint must be told about."""
     labels = [*config.train.runs_on, config.workflows.runs_on]

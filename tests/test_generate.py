@@ -71,6 +71,19 @@ def test_config_change_makes_check_fail_until_generate(git_repo: Path, mlci: Run
     assert proc.stdout.strip() == "generated files are up to date"
 
 
+def test_generate_notes_what_cannot_run_yet(git_repo: Path, mlci: RunMlci) -> None:
+    write_config(git_repo, CONFIG)
+    proc = mlci("generate", cwd=git_repo)
+    assert "note:" not in proc.stderr
+    write_config(git_repo, CONFIG + "deploy:\n  production:\n    strategy: blue-green\n")
+    proc = mlci("generate", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "note: deploy.production.strategy blue-green uses the blue-green-deploy action"
+        in proc.stderr
+    )
+
+
 def test_check_reports_a_missing_file(git_repo: Path, mlci: RunMlci) -> None:
     write_config(git_repo, CONFIG)
     assert mlci("generate", cwd=git_repo).returncode == 0

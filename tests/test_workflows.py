@@ -444,3 +444,49 @@ def test_any_valid_config_renders_workflows_that_lint_clean(
         assert document["permissions"] == {}
     # rendering is deterministic
     assert render.render(config.parse(json.dumps(data))) == files
+
+
+# --------------------------------------------------------------------------- generator <-> actions
+
+ACTIONS = Path(__file__).resolve().parent.parent / "actions"
+# Actions the templates reference that this version of mlci does not ship yet: the rollout
+# issue brings them. A new reference to an action that is neither here nor in actions/ fails.
+NOT_YET_SHIPPED = {"canary-deploy", "blue-green-deploy"}
+
+
+def mlci_steps(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(job id, action name, step) for every step that uses an mlci action."""
+    found = []
+    for job_id, job in document["jobs"].items():
+        for step in job.get("steps", []):
+            match = re.fullmatch(r"[\w.-]+/[\w.-]+/actions/([\w-]+)@\S+", step.get("uses", ""))
+            if match:
+                found.append((job_id, match.group(1), step))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_generated_steps_match_the_inputs_and_outputs_of_the_actions(name: str) -> None:
+    seen = set()
+    for rel in (render.PIPELINE, render.TRAINING):
+        document = load_yaml12(rendered(name)[rel])
+        for job_id, action, step in mlci_steps(document):
+            seen.add(action)
+            path = ACTIONS / action / "action.yml"
+            if action in NOT_YET_SHIPPED:
+                assert not path.exists(), f"{action} ships now: remove it from NOT_YET_SHIPPED"
+                continue
+            assert path.is_file(), f"{rel}: {job_id} uses {action}, which actions/ does not have"
+            metadata = load_yaml12(path.read_text())
+            inputs = metadata.get("inputs", {})
+            given = set(step.get("with", {}))
+            assert given <= set(inputs), (
+                f"{job_id}.{step['id']}: unknown inputs {given - set(inputs)}"
+            )
+            required = {k for k, v in inputs.items() if v.get("required") and "default" not in v}
+            assert required <= given, f"{job_id}.{step['id']}: missing inputs {required - given}"
+            # every output the workflow reads from this step exists
+            text = json.dumps(document["jobs"][job_id])
+            for output in re.findall(rf"steps\.{re.escape(step['id'])}\.outputs\.(\w+)", text):
+                assert output in metadata.get("outputs", {}), f"{action} has no output {output}"
+    assert {"check", "validate-model", "register-model", "promote-model", "retrain-trigger"} <= seen
