@@ -117,7 +117,14 @@ def init_cmd(
         actions_ref=actions_ref,
     )
     if not yes and sys.stdin.isatty():
-        answers = scaffold.ask(path, answers, prompt=click.prompt)
+        answers = scaffold.ask(
+            path,
+            answers,
+            prompt=click.prompt,
+            choose=lambda text, choices, default: str(
+                click.prompt(text, type=click.Choice(choices), default=default)
+            ),
+        )
     result = scaffold.init(root=path, answers=answers, force=force)
     for written in result.written:
         click.echo(f"wrote {written if path == Path('.') else path / written}")

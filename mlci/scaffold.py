@@ -206,17 +206,29 @@ def _setup_cfg_has(root: Path, section: str) -> bool:
 # --------------------------------------------------------------------------- prompts
 
 
-def ask(root: Path, answers: Answers, *, prompt: Callable[..., Any]) -> Answers:
-    """Fill the unanswered questions interactively, offering the detected values."""
+BACKENDS = ("git", "mlflow")
+STRATEGIES = ("direct", "canary", "blue-green")
+
+
+def ask(
+    root: Path,
+    answers: Answers,
+    *,
+    prompt: Callable[..., Any],
+    choose: Callable[[str, tuple[str, ...], str], str],
+) -> Answers:
+    """Fill the unanswered questions interactively, offering the detected values.
+
+    ``prompt(text, default=...)`` asks for free text; ``choose(text, choices, default)``
+    asks for one of ``choices`` (and asks again on anything else).
+    """
     found = detect(root)
     train_command = answers.train_command or prompt(
         "Command that trains the model", default=found.train_command or "python train.py"
     )
     model = answers.model or prompt("Registered model name", default=found.model)
-    backend = answers.backend or prompt("Model registry backend (git or mlflow)", default="git")
-    strategy = answers.strategy or prompt(
-        "Production rollout (direct, canary or blue-green)", default="direct"
-    )
+    backend = answers.backend or choose("Model registry backend", BACKENDS, "git")
+    strategy = answers.strategy or choose("Production rollout", STRATEGIES, "direct")
     return replace(
         answers, train_command=train_command, model=model, backend=backend, strategy=strategy
     )

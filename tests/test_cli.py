@@ -80,7 +80,8 @@ def test_error_handler_maps_every_exit_code(capsys: pytest.CaptureFixture[str]) 
 def test_init_asks_on_a_terminal(ml_repo: Path) -> None:
     """With a terminal on stdin, init offers the detected values and takes the answers."""
     primary, secondary = pty.openpty()
-    answers = b"python -m churn.train\n\nmlflow\ncanary\n"
+    # an invalid backend is asked again; Enter takes the detected model name
+    answers = b"python -m churn.train\n\ns3\nmlflow\ncanary\n"
     os.write(primary, answers)
     proc = subprocess.run(
         [sys.executable, "-m", "mlci", "init"],
@@ -94,6 +95,7 @@ def test_init_asks_on_a_terminal(ml_repo: Path) -> None:
     os.close(secondary)
     os.close(primary)
     assert proc.returncode == 0, proc.stderr
+    assert b"Error: 's3' is not one of 'git', 'mlflow'." in proc.stdout + proc.stderr
     text = (ml_repo / "mlci.yaml").read_text()
     assert "command: python -m churn.train" in text
     assert "model: churn-model" in text  # the detected default, accepted with Enter
