@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlci import __version__
-from mlci.config import Config
+from mlci.config import Config, image_registry
 from mlci.errors import UsageError
 from mlci.state import (
     HASH_PREFIX,
@@ -219,17 +219,6 @@ def _minutes(duration: str) -> int:
     return max(1, {"s": number // 60, "m": number, "h": number * 60}[unit])
 
 
-def _image_registry(name: str | None) -> str:
-    if not name:
-        return "ghcr.io"
-    first = name.split("/", 1)[0]
-    return (
-        first
-        if ("." in first or ":" in first or first == "localhost") and "/" in name
-        else ("docker.io")
-    )
-
-
 def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> dict[str, Any]:
     pins = load_pins(lock)
     locked = lock.mlci if lock is not None else None
@@ -303,7 +292,7 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "call_permissions": call_permissions,
         "install_command": install_command,
         "cache_paths": cache_paths,
-        "image_registry": _image_registry(config.image.name),
+        "image_registry": image_registry(config.image.name),
         "train_needs": needs("test", *image),
         "staging_needs": needs("train", *image),
         "production_needs": needs("train", "deploy-staging", *image),
