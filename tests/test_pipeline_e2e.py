@@ -1,0 +1,196 @@
+"""The generated workflows, run end to end with act on the example repository.
+
+act runs every job on this machine (host mode, ``-P ubuntu-latest=-self-hosted``);
+the mlci actions come from this checkout (``--local-repository``). A bare
+repository on disk plays GitHub: it is ``origin``, the registry's tags are
+pushed there by one job and read by the next. The two third-party actions the
+jobs use cannot be fetched here, so stand-ins replace them: setup-python uses
+the host's Python; checkout (act's ``--no-skip-checkout``) fetches the commit
+under test from ``origin``, with the tags only when the workflow asks for
+``fetch-depth: 0`` — so a job that needs the registry but forgot the full
+checkout fails here as it would on GitHub.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import clean_env, git, run_mlci
+
+from mlci import render
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PINS = render.load_pins()
+
+pytestmark = pytest.mark.slow  # each act run takes 15-60 s
+
+CHECKOUT_STAND_IN = """\
+name: checkout stand-in
+description: >-
+  What actions/checkout does, from the bare repository on disk that plays GitHub:
+  the commit under test, with the tags only when fetch-depth is 0, and no token left behind.
+inputs:
+  persist-credentials: {required: false, default: "true"}
+  fetch-depth: {required: false, default: "1"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        FETCH_DEPTH: ${{ inputs.fetch-depth }}
+      run: |
+        set -eu
+        git init -q .
+        git remote remove origin 2>/dev/null || true
+        git remote add origin "$MLCI_E2E_ORIGIN"
+        if [ "$FETCH_DEPTH" = 0 ]; then tags=--tags; else tags=--no-tags; fi
+        git fetch -q --force "$tags" origin '+refs/heads/*:refs/remotes/origin/*'
+        git checkout -q --force --detach "$GITHUB_SHA"
+        git clean -q -fdx
+"""
+
+SETUP_PYTHON_STAND_IN = """\
+name: setup-python stand-in
+description: act in host mode uses the host's Python.
+inputs:
+  python-version: {required: false, default: ""}
+  cache: {required: false, default: ""}
+  cache-dependency-path: {required: false, default: ""}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: python --version
+"""
+
+
+@pytest.fixture
+def pipeline_repo(tmp_path: Path) -> Path:
+    """examples/churn with `mlci init`, a gate on accuracy, and a bare `origin`."""
+    repo = tmp_path / "churn"
+    shutil.copytree(REPO_ROOT / "examples" / "churn", repo)
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    proc = run_mlci("init", "--yes", "--actions-repository", "acme/mlci", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    config = repo / "mlci.yaml"
+    text = config.read_text()
+    text = text.replace("  thresholds: {}\n", "  thresholds:\n    accuracy: {min: 0.6}\n")
+    text = text.replace("  self_reference: self", "  self_reference: relative")  # act needs ./
+    config.write_text(text)
+    assert run_mlci("generate", cwd=repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "churn model with its mlci pipeline")
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    for name, text in (("checkout", CHECKOUT_STAND_IN), ("setup-python", SETUP_PYTHON_STAND_IN)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "action.yml").write_text(text)
+    return repo
+
+
+def act(repo: Path, event: str, workflow: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    stand_ins = repo.parent
+    checkout, setup_python = PINS["actions/checkout"].sha, PINS["actions/setup-python"].sha
+    return subprocess.run(
+        [
+            "act", event,
+            "-W", f".github/workflows/{workflow}",
+            "-P", "ubuntu-latest=-self-hosted",
+            "--no-skip-checkout",
+            "-s", "GITHUB_TOKEN=token-for-act",
+            "--env", f"MLCI_E2E_ORIGIN={repo.parent / 'origin.git'}",
+            "--local-repository", f"acme/mlci@v1={REPO_ROOT}",
+            "--local-repository", f"actions/checkout@{checkout}={stand_ins / 'checkout'}",
+            "--local-repository", f"actions/setup-python@{setup_python}={stand_ins / 'setup-python'}",
+            *extra,
+        ],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=900, env=clean_env(),
+    )  # fmt: skip
+
+
+def tags(repo: Path) -> list[str]:
+    remote = repo.parent / "origin.git"
+    return sorted(git(remote, "tag").split())
+
+
+def jobs(log: str) -> dict[str, str]:
+    """Job name -> 'succeeded' | 'failed', from act's log."""
+    result = {}
+    for line in log.splitlines():
+        if "🏁  Job " in line:
+            name = line.split("[ML pipeline/", 1)[-1].split("]", 1)[0].strip()
+            result[name] = "succeeded" if "Job succeeded" in line else "failed"
+    return result
+
+
+def test_the_pipeline_trains_validates_registers_and_promotes(pipeline_repo: Path) -> None:
+    proc = act(pipeline_repo, "push", "ml-pipeline.yml")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert jobs(log) == {
+        "Generated workflows are up to date": "succeeded",
+        "Lint and test": "succeeded",
+        "Train, validate and register": "succeeded",
+        "Deploy to staging": "succeeded",
+        "Deploy to production": "succeeded",
+    }
+    assert "model passed: 1 metric checked" in log
+    assert "registered churn v0.0.1" in log and "validation passed" in log
+    assert "promoted churn v0.0.1: staging (the stage was empty)" in log
+    assert "promoted churn v0.0.1: staging → production" in log
+    assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+    # the registration recorded the metrics the training wrote and the gate's verdict
+    annotation = git(
+        pipeline_repo.parent / "origin.git", "tag", "-l", "--format=%(contents)", "churn@v0.0.1"
+    )
+    payload = json.loads(annotation[annotation.index("{") :])
+    assert payload["validation"] == "passed"
+    assert 0.6 <= payload["metrics"]["accuracy"] <= 1.0
+
+
+def test_a_rejected_model_never_reaches_staging(pipeline_repo: Path) -> None:
+    config = pipeline_repo / "mlci.yaml"
+    config.write_text(config.read_text().replace("accuracy: {min: 0.6}", "accuracy: {min: 0.99}"))
+    assert run_mlci("generate", cwd=pipeline_repo).returncode == 0
+    git(pipeline_repo, "commit", "-q", "-am", "a bar the model cannot clear")
+    git(pipeline_repo, "push", "-q", "origin", "main")
+    proc = act(pipeline_repo, "push", "ml-pipeline.yml")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert jobs(log)["Train, validate and register"] == "failed"
+    assert "Deploy to staging" not in jobs(log)
+    assert "accuracy" in log and "model rejected" in log
+    assert tags(pipeline_repo) == []  # nothing registered, nothing promoted
+
+
+def test_continuous_training_retrains_only_on_new_data(pipeline_repo: Path) -> None:
+    assert act(pipeline_repo, "push", "ml-pipeline.yml").returncode == 0
+    assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+
+    # nothing changed since v0.0.1: the trigger says no, and no job trains
+    proc = act(pipeline_repo, "schedule", "continuous-training.yml")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert "should_train: false" in log
+    assert "Train, validate and register" not in log
+    assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+
+    # new data arrives: the trigger fires and the called pipeline ships v0.0.2
+    with (pipeline_repo / "data" / "churn.csv").open("a") as fh:
+        fh.write("12,99.5,3,1\n")
+    git(pipeline_repo, "commit", "-q", "-am", "new data")
+    git(pipeline_repo, "push", "-q", "origin", "main")
+    proc = act(pipeline_repo, "schedule", "continuous-training.yml")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert "should_train: true" in log
+    assert "1 file changed under data/" in log
+    assert "registered churn v0.0.2" in log
+    assert "promoted churn v0.0.2: staging → production (previous: v0.0.1)" in log
+    assert "churn@v0.0.2" in tags(pipeline_repo)
