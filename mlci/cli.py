@@ -44,6 +44,12 @@ def cli() -> None:
     After edits: mlci generate        re-render .github/workflows from mlci.yaml
     In CI:       mlci check           fail when the workflows are stale
                  mlci lint            actionlint + zizmor over the workflows
+    Upkeep:      mlci pin             refresh the SHA pins of the actions
+
+    The pipeline's steps, runnable on a laptop too:
+                 mlci validate-model  gate a trained model (exit 1 rejects it)
+                 mlci register-model, promote-model, rollback-model, models
+                 mlci retrain-trigger should continuous training retrain now?
 
     Exit codes: 0 ok, 1 a gate said no (stale, findings, model rejected),
     2 bad usage or config, 3 unexpected error (rerun with MLCI_DEBUG=1).
