@@ -625,6 +625,17 @@ def _line_of(root: Any, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest key on ``loc`` in the YAML ``text`` (None if unreadable)."""
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        document = _yaml().load(text)
+    except YAMLError:
+        return None
+    return _line_of(document, loc) if document is not None else None
+
+
 def _keys_of(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 

@@ -86,13 +86,23 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return target
 
 
+class OverrideError(ConfigError):
+    """An override that does not fit the rendered workflow; ``loc`` is its key path."""
+
+    def __init__(self, *, source: str, loc: tuple[str, ...], message: str) -> None:
+        self.loc = loc
+        self.detail = f"{'.'.join(loc)}: {message}"
+        super().__init__(f"{source}: {self.detail}")
+
+
 class _Patcher:
     def __init__(self, *, source: str, workflow: str) -> None:
         self.source = source
         self.workflow = workflow
 
     def fail(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: overrides.{self.workflow}.{where}: {message}")
+        loc = ("overrides", self.workflow, *where.split("."))
+        return OverrideError(source=self.source, loc=loc, message=message)
 
     def jobs(self, jobs: Any, patches: Mapping[str, Any]) -> None:
         for job_id, patch in patches.items():

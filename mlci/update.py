@@ -285,17 +285,25 @@ def apply(result: Plan) -> None:
 
 def _render_for(config_path: Path) -> tuple[dict[str, str], str]:
     from mlci import pin
-    from mlci.config import load
+    from mlci.config import line_of, load
+    from mlci.errors import ConfigError
+    from mlci.overrides import OverrideError
     from mlci.render import render
 
     loaded = load(config_path)
     root = state.root_of(config_path)
-    rendered = render(
-        loaded.config,
-        config_name=config_path.name,
-        templates=state.templates_override(),
-        lock=pin.read_lock(root),
-    )
+    try:
+        rendered = render(
+            loaded.config,
+            config_name=config_path.name,
+            templates=state.templates_override(),
+            lock=pin.read_lock(root),
+        )
+    except OverrideError as exc:  # name the line of the override, as every config error does
+        line = line_of(loaded.text, exc.loc)
+        raise ConfigError(
+            f"{config_path.name}:{line}: {exc.detail}" if line else str(exc)
+        ) from None
     return rendered, loaded.sha256
 
 

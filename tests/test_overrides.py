@@ -6,6 +6,7 @@ The patched workflows are parsed back, and linted with the real actionlint and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,11 @@ def test_bad_overrides_are_exit_2_and_write_nothing(
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert message in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        # the message names the line of the offending key in mlci.yaml
+        match = re.match(r"mlci: error: mlci\.yaml:(\d+): ([\w.-]+)", proc.stderr)
+        assert match is not None, proc.stderr
+        line, key = int(match.group(1)), match.group(2).rsplit(".", 1)[-1]
+        assert f"{key}:" in (ml_repo / "mlci.yaml").read_text().splitlines()[line - 1]
     assert snapshot(ml_repo) == before
 
 
