@@ -522,7 +522,8 @@ def _open_registry_for_cli(
         push=push,
         fetch=fetch,
         token=token,
-        copy_to_stage_models=copy_to_stage_models,
+        copy_to_stage_models=copy_to_stage_models
+        or (cfg is not None and cfg.registry.copy_to_stage_models),
     )
     return _RegistryContext(registry=registry, model=model, config=cfg)
 

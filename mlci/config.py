@@ -341,6 +341,11 @@ class Registry(_Section):
         description="Secret holding the MLflow tracking URI (mlflow backend).",
     )
     stages: Stages = Field(default_factory=Stages)
+    copy_to_stage_models: bool = Field(
+        False,
+        description="mlflow backend: every promotion also copies the version into the "
+        "registered model <model>-<stage> (one registered model per environment).",
+    )
 
     @field_validator("model")
     @classmethod

@@ -263,6 +263,21 @@ def test_copy_to_stage_model(
     )
 
 
+def test_copy_to_stage_model_from_the_config(
+    run: RunMlci, model: str, logged_model: dict[str, str], mlflow_server: str, tmp_path: Path
+) -> None:
+    """registry.copy_to_stage_models in mlci.yaml: what the generated pipeline's promote steps use."""
+    (tmp_path / "mlci.yaml").write_text(
+        "train:\n  command: python train.py\n"
+        f"registry:\n  backend: mlflow\n  model: {model}\n  copy_to_stage_models: true\n"
+    )
+    register(mlflow_server, model, logged_model["model_uri"], 0.8)
+    proc = run("promote-model", "--model-version", "1", "--to-stage", "staging")
+    assert proc.returncode == 0, proc.stderr
+    copy = client(mlflow_server).get_model_version_by_alias(f"{model}-staging", "staging")
+    assert copy.source == f"models:/{model}/1"
+
+
 def test_concurrent_promotions_serialise(
     run: RunMlci, model: str, logged_model: dict[str, str], mlflow_server: str, tmp_path: Path
 ) -> None:
