@@ -174,7 +174,6 @@ def generate_cmd(
     untouched, else kept and reported. Commit .mlci/ with the workflows.
     """
     from mlci import update
-    from mlci.config import load
 
     preview = dry_run or show_diff
     result = update.generate(config_path=config_path, force=force, restore=restore, dry_run=preview)
@@ -183,7 +182,8 @@ def generate_cmd(
             click.echo(change.diff(), nl=False)
         else:
             click.echo(change.describe(dry_run=preview))
-    _print_notices(load(config_path).config)
+    for notice in result.notices:
+        click.echo(f"note: {notice}", err=True)
     failure = update.failure(result)
     if failure:
         raise CheckFailed(failure)

@@ -2,7 +2,7 @@
 
 ``render(config)`` is pure: it returns ``{relative path: text}``. Writing,
 merging hand edits and checking live in :mod:`mlci.update` (the ``.mlci/``
-state in :mod:`mlci.state`); :func:`generate` and :func:`check` here delegate.
+state in :mod:`mlci.state`); :func:`compare` is the strict comparison ``check --strict`` uses.
 
 Every generated file starts with a header that names mlci's version and the
 source, followed by the SHA-256 of the content below the header. A file whose
@@ -32,7 +32,6 @@ from mlci.state import (
     content_hash,
     edited_by_hand,
     read_text,
-    root_of,
     split_header,
     write_atomic,
 )
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
     from mlci.pin import Lock
-    from mlci.update import Plan
 
 PIPELINE = ".github/workflows/ml-pipeline.yml"
 TRAINING = ".github/workflows/continuous-training.yml"
@@ -341,26 +339,6 @@ def render(
     return outputs
 
 
-# --------------------------------------------------------------------------- writing
-
-
-def _read(path: Path) -> str | None:
-    return read_text(path)
-
-
-def _root(config_path: Path) -> Path:
-    return root_of(config_path)
-
-
-def generate(
-    *, config_path: Path, force: bool = False, restore: bool = False, dry_run: bool = False
-) -> Plan:
-    """Render ``config_path`` and bring the generated files up to date (:mod:`mlci.update`)."""
-    from mlci import update
-
-    return update.generate(config_path=config_path, force=force, restore=restore, dry_run=dry_run)
-
-
 # --------------------------------------------------------------------------- checking
 
 
@@ -368,7 +346,7 @@ def compare(rendered: Mapping[str, str], *, root: Path) -> list[Problem]:
     """What differs between the rendered files and the files on disk."""
     problems = []
     for rel, text in rendered.items():
-        current = _read(root / rel)
+        current = read_text(root / rel)
         if current == text:
             continue
         if current is None:
@@ -392,23 +370,14 @@ def compare(rendered: Mapping[str, str], *, root: Path) -> list[Problem]:
     return problems
 
 
-def check(*, config_path: Path) -> list[Problem]:
-    """Problems of the generated files against ``config_path``; empty when all are fresh."""
-    from mlci import update
-
-    return update.check(config_path=config_path).problems
-
-
 __all__ = [
     "HASH_PREFIX",
     "Header",
     "Pin",
     "Problem",
-    "check",
     "compare",
     "content_hash",
     "edited_by_hand",
-    "generate",
     "load_pins",
     "make_header",
     "render",

@@ -100,6 +100,8 @@ class Plan:
     manifest: Manifest
     bases: dict[str, str] = field(default_factory=dict)
     dropped_bases: list[str] = field(default_factory=list)
+    #: What the user must know about the config (render.notices), e.g. an action not shipped yet.
+    notices: list[str] = field(default_factory=list)
 
     def paths(self, *kinds: str) -> list[str]:
         return [c.path for c in self.changes if c.kind in kinds]
@@ -283,12 +285,12 @@ def apply(result: Plan) -> None:
 # --------------------------------------------------------------------------- commands
 
 
-def _render_for(config_path: Path) -> tuple[dict[str, str], str]:
+def _render_for(config_path: Path) -> tuple[dict[str, str], str, list[str]]:
     from mlci import pin
     from mlci.config import line_of, load
     from mlci.errors import ConfigError
     from mlci.overrides import OverrideError
-    from mlci.render import render
+    from mlci.render import notices, render
 
     loaded = load(config_path)
     root = state.root_of(config_path)
@@ -304,14 +306,14 @@ def _render_for(config_path: Path) -> tuple[dict[str, str], str]:
         raise ConfigError(
             f"{config_path.name}:{line}: {exc.detail}" if line else str(exc)
         ) from None
-    return rendered, loaded.sha256
+    return rendered, loaded.sha256, notices(loaded.config)
 
 
 def generate(
     *, config_path: Path, force: bool = False, restore: bool = False, dry_run: bool = False
 ) -> Plan:
     """Render ``config_path`` and bring the generated files beside it up to date."""
-    rendered, config_sha = _render_for(config_path)
+    rendered, config_sha, config_notices = _render_for(config_path)
     result = plan(
         rendered,
         root=state.root_of(config_path),
@@ -320,6 +322,7 @@ def generate(
         force=force,
         restore=restore,
     )
+    result.notices = config_notices
     if not dry_run:
         apply(result)
     return result
@@ -368,7 +371,7 @@ def check(*, config_path: Path, strict: bool = False) -> CheckReport:
     if strict:
         from mlci.render import compare
 
-        rendered, _ = _render_for(config_path)
+        rendered, _, _ = _render_for(config_path)
         return CheckReport(problems=compare(rendered, root=state.root_of(config_path)))
     return report(generate(config_path=config_path, dry_run=True))
 
