@@ -20,6 +20,7 @@ from mlci import __version__
 from mlci.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError, error_handler
 
 if TYPE_CHECKING:
+    from mlci.commands import Result
     from mlci.config import Config
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -54,6 +55,32 @@ def cli() -> None:
     Exit codes: 0 ok, 1 a gate said no (stale, findings, model rejected),
     2 bad usage or config, 3 unexpected error (rerun with MLCI_DEBUG=1).
     """
+
+
+def _publish(result: Result, *, title: str) -> None:
+    """Print a command's result and, inside Actions, write its outputs and summary.
+
+    The one place that turns a :class:`mlci.commands.Result` into output and an
+    exit code: a result that is not ``ok`` raises :class:`CheckFailed` (exit 1).
+    """
+    from mlci import gha
+
+    text = result.render_text()
+    if text:
+        click.echo(text, nl=False)
+    if gha.in_actions():
+        for note in result.notes():
+            gha.notice(note, title=title)
+        for reason in result.failures():
+            gha.error(reason, title=title)
+        summary = result.render_markdown()
+        if summary:
+            gha.add_summary(summary)
+        outputs = dict(result.outputs())
+        if outputs:
+            gha.set_outputs(outputs)
+    if not result.ok:
+        raise CheckFailed(result.failure())
 
 
 # --------------------------------------------------------------------------- generator

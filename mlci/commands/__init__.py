@@ -1,0 +1,55 @@
+"""One module per command; each has the same shape.
+
+A command module ``mlci/commands/<name>.py`` exposes a keyword-only
+``run(...) -> <Name>Result`` that never prints, never exits and never takes a
+click context. Its result is a frozen dataclass subclassing :class:`Result`;
+:func:`mlci.cli._publish` is the one place that prints it, writes
+``$GITHUB_OUTPUT`` / ``$GITHUB_STEP_SUMMARY`` / annotations inside GitHub
+Actions, and picks the exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from mlci.errors import EXIT_FAILED, EXIT_OK
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command found. Subclasses add their own fields and override the renderers."""
+
+    @property
+    def ok(self) -> bool:
+        """``False`` when a gate said no (exit 1). Subclasses decide."""
+        return True
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED
+
+    def render_text(self) -> str:
+        """What the terminal shows (stdout), ending in a newline or empty."""
+        return ""
+
+    def render_markdown(self) -> str:
+        """The job summary inside GitHub Actions; empty writes none."""
+        return ""
+
+    def outputs(self) -> Mapping[str, str]:
+        """Step outputs (``$GITHUB_OUTPUT``) inside GitHub Actions."""
+        return {}
+
+    def notes(self) -> Sequence[str]:
+        """Facts worth an ``::notice::`` annotation inside Actions."""
+        return ()
+
+    def failures(self) -> Sequence[str]:
+        """Reasons for a "no", each an ``::error::`` annotation inside Actions."""
+        return ()
+
+    def failure(self) -> str:
+        """The one line printed to stderr when :attr:`ok` is false."""
+        reasons = list(self.failures())
+        return reasons[0] if len(reasons) == 1 else f"{len(reasons)} checks failed"
