@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import github_fake
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,6 +147,20 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+# ---------------------------------------------------------------- GitHub (issue 13)
+
+
+@pytest.fixture
+def github() -> Iterator[github_fake.FakeGitHub]:
+    """A fake GitHub on 127.0.0.1 that validates every request and response against
+    GitHub's OpenAPI description; the test fails if anything broke the description."""
+    from github_fake import FakeGitHub
+
+    with FakeGitHub(token="fake-token") as fake:
+        yield fake
+    assert fake.violations == [], "\n".join(fake.violations)
 
 
 # One real MLflow server for the whole session (tests/mlflow_server.py); imported last, as
