@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mlci import emit
 from mlci.errors import ConfigError
 
 WORKFLOW_FILES = {
@@ -46,28 +47,38 @@ def _yaml() -> Any:
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    yaml.width = 4096
+    yaml.width = 2**30  # never fold a long scalar
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
 
 
+def _string(value: str) -> Any:
+    """A string as the node whose style mlci.emit chose: plain, literal block or quoted."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+    if emit.yaml_scalar(value) == value:
+        return value
+    if emit.yaml_run(value, 10).startswith("|"):
+        return LiteralScalarString(value)
+    return DoubleQuotedScalarString(value)
+
+
 def _node(value: Any) -> Any:
-    """Plain config values as ruamel nodes; multi-line strings as literal blocks."""
+    """Plain config values as ruamel nodes, each string in the style mlci.emit chooses."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import LiteralScalarString
 
     if isinstance(value, Mapping):
         node = CommentedMap()
         for key, item in value.items():
-            node[key] = _node(item)
+            node[_string(key) if isinstance(key, str) else key] = _node(item)
         return node
     if isinstance(value, list):
         seq = CommentedSeq(_node(item) for item in value)
         if all(isinstance(item, str | int | float) and "\n" not in str(item) for item in value):
             seq.fa.set_flow_style()  # [a, b], as the templates write short lists
         return seq
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value if value.endswith("\n") else value + "\n")
+    if isinstance(value, str):
+        return _string(value)
     return value
 
 
@@ -81,8 +92,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
         if value is None:
             if key in target:
                 del target[key]
+        elif key in target:
+            target[key] = merge_patch(target[key], value)
         else:
-            target[key] = merge_patch(target.get(key), value)
+            target[_string(key) if isinstance(key, str) else key] = merge_patch(None, value)
     return target
 
 
@@ -125,8 +138,10 @@ class _Patcher:
                 elif value is None:
                     if key in job:
                         del job[key]
+                elif key in job:
+                    job[key] = merge_patch(job[key], value)
                 else:
-                    job[key] = merge_patch(job.get(key), value)
+                    job[_string(key)] = merge_patch(None, value)
 
     def steps(self, job_id: str, job: Any, patches: Any) -> None:
         where = f"{job_id}.steps"

@@ -22,8 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlci import __version__
+from mlci import __version__, emit
 from mlci.config import Config, image_registry
+from mlci.emit import yaml_scalar
 from mlci.errors import UsageError
 from mlci.state import (
     HASH_PREFIX,
@@ -125,36 +126,10 @@ def make_header(body: str, *, source: str) -> str:
 
 # --------------------------------------------------------------------------- filters
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+=,-]*( [A-Za-z0-9_./@+=,-]+)*$")
-_YAML_SPECIAL = re.compile(
-    r"^(?:[-+]?(?:\.?\d[\d._]*(?:[eE][-+]?\d+)?|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)|"
-    r"0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|"
-    r"true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|"
-    r"null|Null|NULL|~|[\d:.]+)$"
-)
-
-
-def yaml_scalar(value: object) -> str:
-    """A YAML scalar that reads back as the same string: plain when safe, else double-quoted."""
-    text = str(value)
-    if text and _PLAIN.match(text) and not _YAML_SPECIAL.match(text):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
 
 def expression_string(value: str) -> str:
     """A string literal for a GitHub expression (single quotes, ' doubled)."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def run_block(command: str, indent: int) -> str:
-    """The value of a ``run:`` key: a plain scalar for a simple command, else a literal block."""
-    command = command.strip("\n")
-    if "\n" not in command and _PLAIN.match(command) and not _YAML_SPECIAL.match(command):
-        return command
-    pad = " " * indent
-    lines = [pad + line if line.strip() else "" for line in command.splitlines()]
-    return "|\n" + "\n".join(line.rstrip() for line in lines)
 
 
 def title_of(command: str) -> str:
@@ -199,14 +174,14 @@ def _environment(templates: Traversable) -> Any:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         # A macro's output ends with a newline; the line that calls it supplies its own.
+        # (No emit filter returns text that ends with a newline, so no value changes.)
         finalize=lambda value: value.rstrip("\n") if isinstance(value, str) else value,
     )
+    # Every value from mlci.yaml reaches the text through one of the emit filters.
     env.filters.update(
-        q=yaml_scalar,
+        emit.FILTERS,
         q_expr=expression_string,
-        run_block=run_block,
         runs_on=runs_on,
-        sh=shlex.quote,
         title_of=title_of,
     )
     return env
@@ -229,12 +204,15 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         if name not in pins:
             raise UsageError(f"no pinned commit for the action {name}; run `mlci pin`")
         entry = pins[name]
-        return f"{name}@{entry.sha} # {entry.version}"
+        return yaml_scalar(f"{name}@{entry.sha}") + emit.yaml_comment(entry.version)
 
     def mlci_action(name: str) -> str:
+        """The ``uses:`` value (YAML text) of the mlci action ``name``."""
         if locked is not None:
-            return f"{config.actions.repository}/actions/{name}@{locked.sha} # {locked.version}"
-        return f"{config.actions.repository}/actions/{name}@{config.actions.ref}"
+            return yaml_scalar(
+                f"{config.actions.repository}/actions/{name}@{locked.sha}"
+            ) + emit.yaml_comment(locked.version)
+        return yaml_scalar(f"{config.actions.repository}/actions/{name}@{config.actions.ref}")
 
     def test_command(path: str) -> str:
         return f"{config.tests.command} {shlex.quote(path)}"
@@ -330,7 +308,6 @@ def render(
         if path == ACTIONLINT and not context["custom_labels"]:
             continue
         body = env.get_template(template).render(context)
-        body = re.sub(r"\n{3,}", "\n\n", body)
         workflow = overrides.WORKFLOW_NAMES.get(path)
         patches = {str(k): v for k, v in config.overrides.items()}.get(workflow or "")
         if workflow and patches:

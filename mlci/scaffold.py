@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import json
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlci import render, update
+from mlci import emit, render, update
 from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
 from mlci.errors import UsageError
 
@@ -269,9 +268,8 @@ def scaffold_text(root: Path, answers: Answers) -> str:
     }
     env = render._environment(render._templates())  # same delimiters and filters
     env.filters.update(
-        dq=lambda value: json.dumps(str(value)),
-        qn=lambda value: "null" if value is None else render.yaml_scalar(value),
-        flow=lambda values: "[" + ", ".join(render.yaml_scalar(v) for v in values) + "]",
+        qn=lambda value: "null" if value is None else emit.yaml_scalar(value),
+        flow=lambda values: "[" + ", ".join(emit.yaml_scalar(v) for v in values) + "]",
     )
     return str(env.get_template("mlci.yaml.j2").render(context))
 

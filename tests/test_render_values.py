@@ -1,0 +1,76 @@
+"""Config values reach the rendered workflows unchanged (issue 14): each defect has a test."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from mlci import config, render
+
+
+def load12(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def pipeline(data: dict[str, Any]) -> dict[str, Any]:
+    files = render.render(config.parse(json.dumps(data)))
+    document: dict[str, Any] = load12(files[render.PIPELINE])
+    load12(files[render.TRAINING])
+    return document
+
+
+def steps(document: dict[str, Any], job: str) -> dict[str, dict[str, Any]]:
+    return {step["id"]: step for step in document["jobs"][job]["steps"]}
+
+
+AWKWARD_COMMAND = "  python train.py\n\tcat <<EOF\n\n\n\nEOF\necho a\\ \necho b"
+
+
+def test_commands_keep_leading_spaces_tabs_blank_lines_and_trailing_spaces() -> None:
+    document = pipeline({"train": {"command": AWKWARD_COMMAND}})
+    assert steps(document, "train")["train"]["run"] == AWKWARD_COMMAND
+
+
+def test_a_one_line_command_with_quotes_has_no_newline_added() -> None:
+    command = 'pip install -e ".[train]"'
+    document = pipeline({"train": {"command": "t"}, "install": {"command": command}})
+    assert steps(document, "test")["install"]["run"] == command
+
+
+def test_artifact_paths_and_secret_names_are_quoted_when_yaml_would_read_them_otherwise() -> None:
+    data = {
+        "train": {"command": "t", "artifacts": ["null", "yes", "a #b", "2024-02-30"]},
+        "secrets": {"deploy": ["null", "on"], "train": ["yes"]},
+        "deploy": {"staging": {"command": "./deploy.sh"}},
+    }
+    document = pipeline(data)
+    upload = steps(document, "train")["upload"]
+    assert upload["with"]["path"] == "null\nyes\na #b\n2024-02-30\n"
+    assert set(document["on"]["workflow_call"]["secrets"]) == {"null", "on", "yes"}
+    env = steps(document, "deploy-staging")["deploy"]["env"]
+    assert env["null"] == "${{ secrets.null }}" and env["on"] == "${{ secrets.on }}"
+    assert steps(document, "train")["train"]["env"]["yes"] == "${{ secrets.yes }}"
+
+
+def test_date_like_branches_with_overrides_render() -> None:
+    data = {
+        "branches": ["main", "2024-02-30"],
+        "train": {"command": "t"},
+        "overrides": {"ml-pipeline": {"train": {"timeout-minutes": 10}}},
+    }
+    document = pipeline(data)
+    assert document["on"]["push"]["branches"] == ["main", "2024-02-30"]
+    assert document["jobs"]["train"]["timeout-minutes"] == 10
+
+
+def test_override_values_are_not_changed() -> None:
+    data = {
+        "train": {"command": "t"},
+        "overrides": {
+            "ml-pipeline": {"train": {"steps": {"train": {"env": {"A": "yes", "B": "two\nlines"}}}}}
+        },
+    }
+    env = steps(pipeline(data), "train")["train"]["env"]
+    assert env["A"] == "yes" and env["B"] == "two\nlines"
