@@ -1,0 +1,186 @@
+"""mlci's own workflows (.github/workflows: ci, self-test, release) and its actions pass
+actionlint and ``zizmor --offline --persona pedantic`` with no findings, pin every action by
+SHA from the shipped table, and keep their security promises (id-token only where PyPI
+publishing needs it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import clean_env
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+ACTIONS = sorted(p.parent.name for p in (ROOT / "actions").glob("*/action.yml"))
+PINS = json.loads((ROOT / "mlci" / "action_pins.json").read_text())
+# Pinned outside the shipped table (generated workflows never publish to PyPI). The SHA is
+# the one public repositories pin for the v1.14.2 tag; see docs/versioning.md.
+PYPI_PUBLISH = (
+    "pypa/gh-action-pypi-publish",
+    "dc37677b2e1c63e2034f94d8a5b11f265b73ba33",
+    "v1.14.2",
+)
+
+
+def load(name: str) -> dict[Any, Any]:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def steps(workflow: dict[Any, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(job, step) for job, spec in workflow["jobs"].items() for step in spec["steps"]]
+
+
+def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["zizmor", "--offline", "--persona", "pedantic", "--no-progress", *map(str, paths)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
+        timeout=120,
+    )
+
+
+def test_the_workflows_exist() -> None:
+    assert {p.name for p in WORKFLOWS.glob("*.yml")} >= {"ci.yml", "self-test.yml", "release.yml"}
+
+
+def test_actionlint_finds_nothing() -> None:
+    proc = subprocess.run(
+        ["actionlint", "-no-color", *map(str, sorted(WORKFLOWS.glob("*.yml")))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+
+
+def test_zizmor_pedantic_finds_nothing() -> None:
+    proc = zizmor(WORKFLOWS, ROOT / "actions")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings to report" in proc.stdout
+
+
+def test_zizmor_pedantic_would_catch_an_expression_in_run(tmp_path: Path) -> None:
+    """The check above can fail: the release tag interpolated into run: is a finding."""
+    text = (WORKFLOWS / "release.yml").read_text()
+    bad = text.replace('check-tag "$TAG"', 'check-tag "${{ github.ref_name }}"')
+    assert bad != text
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "release.yml").write_text(bad)
+    proc = zizmor(tmp_path / ".github" / "workflows" / "release.yml")
+    assert proc.returncode != 0
+    assert "template-injection" in proc.stdout
+
+
+def test_mlci_lint_over_this_repository_is_clean() -> None:
+    proc = subprocess.run(
+        ["python", "-m", "mlci", "lint"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env({"PYTHONPATH": str(ROOT)}),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no findings" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "self-test.yml", "release.yml"])
+def test_every_action_is_pinned_by_sha_from_the_table(name: str) -> None:
+    for _, step in steps(load(name)):
+        uses = step.get("uses")
+        if uses is None or uses.startswith("$/"):
+            continue
+        action, _, sha = uses.partition("@")
+        text = (WORKFLOWS / name).read_text().splitlines()
+        line = next(row for row in text if f"uses: {uses}" in row)
+        if action == PYPI_PUBLISH[0]:
+            assert (sha, line.split("# ")[-1]) == PYPI_PUBLISH[1:]
+            continue
+        assert action in PINS, f"{action} is not in mlci/action_pins.json"
+        assert sha == PINS[action]["sha"], uses
+        assert line.endswith(f"# {PINS[action]['version']}")
+
+
+def test_permissions_are_empty_at_the_top_and_id_token_only_for_pypi() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {}, path.name
+        for job, spec in workflow["jobs"].items():
+            assert "timeout-minutes" in spec, f"{path.name}: {job}"
+            for step in spec["steps"]:
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+            if (path.name, job) == ("release.yml", "pypi"):
+                assert spec["permissions"] == {"id-token": "write"}
+                assert spec["environment"]["name"] == "pypi"
+                assert [s["uses"].split("@")[0] for s in spec["steps"]][-1] == PYPI_PUBLISH[0]
+            else:
+                assert "id-token" not in spec.get("permissions", {}), f"{path.name}: {job}"
+
+
+def test_release_runs_on_version_tags_and_calls_the_tested_script() -> None:
+    release = load("release.yml")
+    assert release[True] == {"push": {"tags": ["v[0-9]+.[0-9]+.[0-9]+*"]}}  # yaml reads on: as True
+    text = (WORKFLOWS / "release.yml").read_text()
+    for command in ("check-tag", "outputs", "notes", "move-major"):
+        assert f"scripts/release.py {command} " in text
+    jobs = release["jobs"]
+    assert jobs["pypi"]["needs"] == ["build"]
+    assert "pypi" in jobs["github-release"]["needs"]  # no GitHub release, no v1, without PyPI
+    assert jobs["github-release"]["permissions"] == {"contents": "write"}
+
+
+def test_ci_tests_every_supported_python_and_the_slow_tests_once() -> None:
+    ci = load("ci.yml")
+    assert ci["jobs"]["test"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+    runs = [step.get("run", "") for _, step in steps(ci)]
+    assert sum('-m "not slow"' in run for run in runs) == 1
+    assert sum("-m slow" in run for run in runs) == 1
+    assert "strategy" not in ci["jobs"]["slow"]
+    for command in (
+        "ruff check",
+        "ruff format --check",
+        "mypy",
+        "mlci lint",
+        "mkdocs build --strict",
+    ):
+        assert any(command in run for run in runs), command
+
+
+def test_self_test_runs_every_action_with_inputs_it_has() -> None:
+    used: set[str] = set()
+    for _, step in steps(load("self-test.yml")):
+        uses = step.get("uses", "")
+        match = re.fullmatch(r"\$/actions/([a-z-]+)", uses)
+        if match is None:
+            continue
+        name = match.group(1)
+        used.add(name)
+        inputs = yaml.safe_load((ROOT / "actions" / name / "action.yml").read_text())["inputs"]
+        given = set(step.get("with", {}))
+        assert given <= set(inputs), f"{name}: unknown inputs {given - set(inputs)}"
+        required = {k for k, v in inputs.items() if v.get("required")}
+        assert required <= given, f"{name}: missing {required - given}"
+    assert used == set(ACTIONS)
+
+
+def test_shellcheck_is_there_for_actionlint() -> None:
+    # actionlint checks run: blocks with shellcheck only when it is installed
+    assert shutil.which("shellcheck") is not None
