@@ -51,6 +51,7 @@ def cli() -> None:
                  mlci validate-model  gate a trained model (exit 1 rejects it)
                  mlci register-model, promote-model, rollback-model, models
                  mlci retrain-trigger should continuous training retrain now?
+                 mlci report          the model's numbers as one comment on the PR
 
     Exit codes: 0 ok, 1 a gate said no (stale, findings, model rejected),
     2 bad usage or config, 3 unexpected error (rerun with MLCI_DEBUG=1).
@@ -912,6 +913,85 @@ def retrain_trigger_cmd(config_path: Path, force: bool) -> None:
     gha.set_outputs(
         {"should_train": "true" if decision.should_train else "false", "reason": decision.reason}
     )
+
+
+# --------------------------------------------------------------------------- report (issue 13)
+
+
+@cli.command(
+    "report",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  mlci report --from-report report.json --pr 7 --repo octo/churn
+  mlci report --from-report report.json --dry-run      # print the comment only""",
+)
+@click.option(
+    "--from-report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The validate-model JSON report (mlci validate-model --report-json FILE).",
+)
+@click.option(
+    "--trigger-report",
+    "trigger_path",
+    default="",
+    metavar="FILE",
+    help="A retrain-trigger JSON report: its decision and drift summary join the comment.",
+)
+@click.option("--pr", default="", metavar="N", help="Pull request number (default: the event's).")
+@click.option(
+    "--repo", default="", metavar="OWNER/NAME", help="owner/name (default: $GITHUB_REPOSITORY)."
+)
+@click.option(
+    "--model", default="", metavar="NAME", help="Model name: shown, and one comment per model."
+)
+@click.option(
+    "--model-version",
+    default="",
+    metavar="VERSION",
+    help="The candidate's version, shown in the comment.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the comment; post nothing.")
+def report_cmd(
+    report_path: Path,
+    trigger_path: str,
+    pr: str,
+    repo: str,
+    model: str,
+    model_version: str,
+    dry_run: bool,
+) -> None:
+    """Post the model report on the pull request: one comment, edited on every run.
+
+    Candidate vs production metrics with thresholds, change and verdict, a
+    Mermaid bar chart, the trigger's drift summary, the model version and the
+    run link. The comment is found again by a hidden marker and edited in
+    place, never posted twice. The token comes from GITHUB_TOKEN or GH_TOKEN,
+    the API from GITHUB_API_URL. A fork's read-only token, a token without
+    pull-requests: write, a rate limit or an unreachable GitHub do not fail:
+    the report goes to the job summary with a notice.
+
+    \b
+    Exit codes: 0 posted (or reported in the summary), 2 bad input (unreadable
+    report, no pull request or repository to name, no such pull request).
+    """
+    from mlci.commands import report
+
+    # Empty values mean "not given", so the action can pass every input through.
+    if pr and not (pr.isdigit() and int(pr) > 0):
+        raise UsageError(f"--pr must be a pull request number, got {pr!r}")
+    result = report.run(
+        report_path=report_path,
+        trigger_path=Path(trigger_path) if trigger_path else None,
+        pr=int(pr) if pr else None,
+        repo=repo or None,
+        model=model or None,
+        model_version=model_version or None,
+        dry_run=dry_run,
+    )
+    _publish(result, title="report")
 
 
 # --------------------------------------------------------------------------- entry point
