@@ -1,8 +1,10 @@
-"""The command line: a thin click layer over the core functions.
+"""The command line: a thin click layer over the commands in :mod:`mlci.commands`.
 
-Each subcommand parses its options, calls one keyword-only core function and
-prints what it returns. Core functions never print and never exit; exit codes
-are decided in one place, :func:`mlci.errors.error_handler`.
+Each subcommand parses its options, calls ``run`` of its module
+``mlci/commands/<name>.py`` and hands the result to :func:`_publish`, the one
+place that prints results and writes GitHub Actions outputs. Commands never
+print and never exit; exceptions become exit codes in one place,
+:func:`mlci.errors.error_handler`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,6 @@ from mlci.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError, error_han
 
 if TYPE_CHECKING:
     from mlci.commands import Result
-    from mlci.config import Config
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -69,7 +69,11 @@ def _publish(result: Result, *, title: str) -> None:
     text = result.render_text()
     if text:
         click.echo(text, nl=False)
+    for remark in result.remarks():
+        click.echo(remark, err=True)
     if gha.in_actions():
+        for warning in result.warnings():
+            gha.warning(warning, title=title)
         for note in result.notes():
             gha.notice(note, title=title)
         for reason in result.failures():
@@ -82,6 +86,19 @@ def _publish(result: Result, *, title: str) -> None:
             gha.set_outputs(outputs)
     if not result.ok:
         raise CheckFailed(result.failure())
+
+
+@contextlib.contextmanager
+def _annotated(title: str) -> Iterator[None]:
+    """Inside GitHub Actions, a refusal or bad input also becomes an ::error:: annotation."""
+    from mlci import gha
+    from mlci.errors import MlciError, one_line
+
+    try:
+        yield
+    except MlciError as exc:
+        gha.error(one_line(str(exc)), title=title)
+        raise
 
 
 # --------------------------------------------------------------------------- generator
@@ -140,6 +157,7 @@ def init_cmd(
     existing mlci.yaml or workflow without --force.
     """
     from mlci import scaffold
+    from mlci.commands import init
 
     answers = scaffold.Answers(
         train_command=train_command,
@@ -159,19 +177,7 @@ def init_cmd(
                 click.prompt(text, type=click.Choice(choices), default=default)
             ),
         )
-    result = scaffold.init(root=path, answers=answers, force=force)
-    for written in result.written:
-        click.echo(f"wrote {written if path == Path('.') else path / written}")
-    _print_notices(result.config)
-    click.echo("")
-    click.echo(result.next_steps)
-
-
-def _print_notices(config: Config) -> None:
-    from mlci import render
-
-    for notice in render.notices(config):
-        click.echo(f"note: {notice}", err=True)
+    _publish(init.run(root=path, answers=answers, force=force), title="init")
 
 
 @cli.command("generate", context_settings=CONTEXT_SETTINGS)
@@ -201,20 +207,12 @@ def generate_cmd(
     unless --restore. A file mlci no longer generates is removed if
     untouched, else kept and reported. Commit .mlci/ with the workflows.
     """
-    from mlci import update
+    from mlci.commands import generate
 
-    preview = dry_run or show_diff
-    result = update.generate(config_path=config_path, force=force, restore=restore, dry_run=preview)
-    for change in result.changes:
-        if show_diff:
-            click.echo(change.diff(), nl=False)
-        else:
-            click.echo(change.describe(dry_run=preview))
-    for notice in result.notices:
-        click.echo(f"note: {notice}", err=True)
-    failure = update.failure(result)
-    if failure:
-        raise CheckFailed(failure)
+    result = generate.run(
+        config_path=config_path, force=force, restore=restore, dry_run=dry_run, show_diff=show_diff
+    )
+    _publish(result, title="generate")
 
 
 @cli.command("check", context_settings=CONTEXT_SETTINGS)
@@ -234,15 +232,9 @@ def check_cmd(config_path: Path, strict: bool) -> None:
     what .mlci/ records, answers without rendering. The generated pipeline
     runs this as its first, cheap job.
     """
-    from mlci import update
+    from mlci.commands import check
 
-    answer = update.check(config_path=config_path, strict=strict)
-    if answer.ok:
-        click.echo(answer.ok_text())
-        return
-    for problem in answer.problems:
-        click.echo(problem.diff, nl=False)
-    raise CheckFailed(answer.failure())
+    _publish(check.run(config_path=config_path, strict=strict), title="check")
 
 
 @cli.command("pin", context_settings=CONTEXT_SETTINGS)
@@ -285,7 +277,7 @@ def pin_cmd(
     it in .mlci/pins.lock.json (which overrides the table shipped with mlci)
     and runs `mlci generate`. Exit 2 when a remote cannot be read.
     """
-    from mlci import pin, state
+    from mlci.commands import pin
 
     result = pin.run(
         config_path=config_path,
@@ -294,16 +286,7 @@ def pin_cmd(
         mlci_version=mlci_version,
         remote_base=remote_base,
     )
-    for change in result.changes:
-        click.echo(change.render())
-    click.echo(f"{'wrote' if result.lock_written else 'unchanged'} {state.LOCK}")
-    for generated in result.plan.changes:
-        click.echo(generated.describe())
-    from mlci import update
-
-    failure = update.failure(result.plan)
-    if failure:
-        raise CheckFailed(failure)
+    _publish(result, title="pin")
 
 
 @cli.command("lint", context_settings=CONTEXT_SETTINGS)
@@ -320,24 +303,17 @@ def lint_cmd(paths: tuple[Path, ...], root: Path) -> None:
 
     Lists every finding; exits 1 if there is any.
     """
-    from mlci import lint
+    from mlci.commands import lint
 
-    report = lint.lint(root=root, paths=list(paths))
-    for finding in report.findings:
-        click.echo(finding.render())
-    click.echo(report.summary())
-    if report.findings:
-        raise CheckFailed("")
+    _publish(lint.run(root=root, paths=list(paths)), title="lint")
 
 
 @cli.command("schema", context_settings=CONTEXT_SETTINGS)
 def schema_cmd() -> None:
     """Print the JSON Schema of mlci.yaml (for editors and validators)."""
-    import json
+    from mlci.commands import schema
 
-    from mlci import config
-
-    click.echo(json.dumps(config.json_schema(), indent=2, sort_keys=False))
+    _publish(schema.run(), title="schema")
 
 
 # --------------------------------------------------------------------------- validate-model
@@ -427,9 +403,9 @@ def validate_model_cmd(
     Exit codes: 0 passed, 1 rejected, 2 bad input (unreadable or malformed
     file, bad threshold, unknown metric in --threshold, unreachable registry).
     """
-    from mlci import gate, gha
+    from mlci.commands import validate_model
 
-    verdict = gate.run(
+    result = validate_model.run(
         metrics_path=metrics_path,
         run_id=run_id,
         config_path=Path(config_name) if config_name else None,
@@ -438,25 +414,9 @@ def validate_model_cmd(
         max_regression=max_regression,
         regression=regression,
         fetch=fetch,
+        report_path=Path(report_name) if report_name else None,
     )
-    report = gate.report_json(verdict)
-    report_json = Path(report_name) if report_name else None
-    if report_json is not None:
-        try:
-            report_json.write_text(gate.report_json(verdict, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{report_json}: cannot write the report: {exc.strerror}") from None
-    click.echo(gate.render_text(verdict), nl=False)
-    if gha.in_actions():
-        for notice in verdict.notices:
-            gha.notice(notice, title="validate-model")
-        for failure in verdict.failures:
-            gha.error(failure, title="validate-model")
-        gha.add_summary(gate.render_markdown(verdict))
-        gha.set_outputs({"passed": "true" if verdict.passed else "false", "report": report})
-    if not verdict.passed:
-        raise CheckFailed(gate.summary_line(verdict))
-    click.echo(gate.summary_line(verdict))
+    _publish(result, title="validate-model")
 
 
 # --------------------------------------------------------------------------- model registry
@@ -502,101 +462,6 @@ def _registry_options(func: Any) -> Any:
     for option in reversed(options):
         func = option(func)
     return func
-
-
-@dataclass(frozen=True)
-class _RegistryContext:
-    registry: Any
-    model: str
-    config: Any
-
-
-def _open_registry_for_cli(
-    *,
-    model_name: str | None,
-    config_name: str | None,
-    backend: str,
-    root: Path,
-    tracking_uri: str | None,
-    push: bool = False,
-    fetch: bool | None = None,
-    copy_to_stage_models: bool = False,
-) -> _RegistryContext:
-    import base64
-    import os
-
-    from mlci import config as config_module
-    from mlci import gha
-    from mlci.registry import TOKEN_ENV, check_name, open_registry
-
-    loaded = None
-    name = config_name or "mlci.yaml"
-    # The default mlci.yaml may be absent (git backend); another file named must exist.
-    if name != "mlci.yaml" or Path(name).is_file():
-        loaded = config_module.load(Path(name))
-    cfg = loaded.config if loaded is not None else None
-    model = model_name or (cfg.registry.model if cfg is not None else None)
-    if not model:
-        raise UsageError("--model is required when there is no mlci.yaml (registry.model)")
-    check_name(model, what="model name")
-    token = os.environ.get(TOKEN_ENV) or None
-    if token and gha.in_actions():
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        click.echo(f"::add-mask::{basic}")
-    registry = open_registry(
-        backend=backend or (cfg.registry.backend if cfg is not None else "git"),
-        root=root,
-        tracking_uri=tracking_uri or None,
-        push=push,
-        fetch=fetch,
-        token=token,
-        copy_to_stage_models=copy_to_stage_models
-        or (cfg is not None and cfg.registry.copy_to_stage_models),
-    )
-    return _RegistryContext(registry=registry, model=model, config=cfg)
-
-
-@contextlib.contextmanager
-def _annotated(title: str) -> Iterator[None]:
-    """Inside GitHub Actions, a refusal or bad input also becomes an ::error:: annotation."""
-    from mlci import gha
-    from mlci.errors import MlciError, one_line
-
-    try:
-        yield
-    except MlciError as exc:
-        gha.error(one_line(str(exc)), title=title)
-        raise
-
-
-def _stage_name(name: str, cfg: Any) -> str:
-    """staging/production map through registry.stages; other names are used as they are."""
-    if cfg is not None and name in ("staging", "production"):
-        return str(getattr(cfg.registry.stages, name))
-    return name
-
-
-def _read_source_file(path: Path) -> str:
-    """The model URI the training wrote into ``path`` (its first non-empty line)."""
-    try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    except FileNotFoundError:
-        raise UsageError(
-            f"{path}: no such file; the training must write the URI of the model it logged "
-            "there (train.model_uri_file in mlci.yaml)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
-    source = next((line for line in lines if line), "")
-    if not source:
-        raise UsageError(f"{path}: is empty; expected a model URI such as models:/m-... ")
-    return source
-
-
-def _metrics_line(metrics: Any) -> str:
-    shown = [f"{k}={v}" for k, v in list(dict(metrics).items())[:6]]
-    more = len(dict(metrics)) - len(shown)
-    return ", ".join(shown) + (f", +{more} more" if more > 0 else "")
 
 
 push_option = click.option(
@@ -660,48 +525,22 @@ def register_model_cmd(
     race), 2 bad input (unreadable metrics or report, unknown source,
     unreachable registry).
     """
-    from mlci import gha
-    from mlci.metrics import load_metrics
-    from mlci.registry import load_report
+    from mlci.commands import register_model
 
-    metrics = load_metrics(metrics_path)
-    validation = load_report(Path(report_path)) if report_path else None
-    if source and source.startswith("@"):
-        source = _read_source_file(Path(source[1:]))
-    ctx = _open_registry_for_cli(
-        model_name=model_name,
-        config_name=config_name,
-        backend=backend,
-        root=root,
-        tracking_uri=tracking_uri,
-        push=push,
-    )
     with _annotated("register-model"):
-        version = ctx.registry.register(
-            ctx.model,
-            metrics=metrics,
-            source=source or None,
-            version=model_version or None,
-            validation=validation,
+        result = register_model.run(
+            model=model_name,
+            config_path=Path(config_name) if config_name else None,
+            backend=backend,
+            root=root,
+            tracking_uri=tracking_uri,
+            metrics_path=metrics_path,
+            report_path=Path(report_path) if report_path else None,
+            source=source,
+            version=model_version,
+            push=push,
         )
-    verdict = f", validation {version.validation}" if version.validation else ""
-    where = f" at {version.commit[:12]}" if ctx.registry.backend == "git" and version.commit else ""
-    if version.reused:
-        note = (
-            f"{ctx.model} {version.version} already registers commit {where.strip()[3:]}; "
-            "the git registry keeps one version per commit, so this run's metrics are not "
-            "recorded (commit the data or code change to register a new version)"
-        )
-        click.echo(f"note: {note}", err=True)
-        gha.warning(note)
-    outcome = "kept" if version.reused else "registered"
-    click.echo(f"{outcome} {ctx.model} {version.version}{where}{verdict}")
-    click.echo(f"metrics: {_metrics_line(version.metrics)}")
-    gha.set_outputs({"model_version": version.version})
-    gha.add_summary(
-        f"### Registered `{ctx.model}` {version.version}\n\n"
-        f"Backend: {ctx.registry.backend}{where}{verdict}\n"
-    )
+    _publish(result, title="register-model")
 
 
 @cli.command("promote-model", context_settings=CONTEXT_SETTINGS)
@@ -755,33 +594,22 @@ def promote_model_cmd(
     input (unknown model, version or stage; unreachable registry; no
     permission).
     """
-    from mlci import gha
+    from mlci.commands import promote_model
 
-    ctx = _open_registry_for_cli(
-        model_name=model_name,
-        config_name=config_name,
-        backend=backend,
-        root=root,
-        tracking_uri=tracking_uri,
-        push=push,
-        copy_to_stage_models=copy_to_stage_models,
-    )
-    to = _stage_name(to_stage, ctx.config)
-    frm = _stage_name(from_stage, ctx.config) if from_stage else None
     with _annotated("promote-model"):
-        result = ctx.registry.promote(ctx.model, model_version, to_stage=to, from_stage=frm)
-    previous = result.previous or ""
-    if result.changed:
-        origin = f"{frm} → " if frm else ""
-        was = f" (previous: {result.previous})" if result.previous else " (the stage was empty)"
-        click.echo(f"promoted {ctx.model} {result.version}: {origin}{to}{was}")
-    else:
-        click.echo(f"{ctx.model} {result.version} already holds {to}; nothing to do")
-    gha.set_outputs({"model_version": result.version, "previous_version": previous})
-    gha.add_summary(
-        f"### `{ctx.model}` {result.version} → {to}\n\n"
-        + (f"Previous: {result.previous or 'none'}\n" if result.changed else "Already there.\n")
-    )
+        result = promote_model.run(
+            model=model_name,
+            config_path=Path(config_name) if config_name else None,
+            backend=backend,
+            root=root,
+            tracking_uri=tracking_uri,
+            version=model_version,
+            to_stage=to_stage,
+            from_stage=from_stage,
+            copy_to_stage_models=copy_to_stage_models,
+            push=push,
+        )
+    _publish(result, title="promote-model")
 
 
 @cli.command("rollback-model", context_settings=CONTEXT_SETTINGS)
@@ -808,22 +636,19 @@ def rollback_model_cmd(
     Exit codes: 0 rolled back, 1 nothing to roll back to or race lost, 2 bad
     input (unknown model or stage, unreachable registry).
     """
-    from mlci import gha
+    from mlci.commands import rollback_model
 
-    ctx = _open_registry_for_cli(
-        model_name=model_name,
-        config_name=config_name,
-        backend=backend,
-        root=root,
-        tracking_uri=tracking_uri,
-        push=push,
-    )
-    name = _stage_name(stage, ctx.config)
     with _annotated("rollback-model"):
-        result = ctx.registry.rollback(ctx.model, name)
-    click.echo(f"rolled back {ctx.model} {name}: {result.previous} → {result.version}")
-    gha.set_outputs({"model_version": result.version, "previous_version": result.previous or ""})
-    gha.add_summary(f"### Rolled back `{ctx.model}` {name}: {result.previous} → {result.version}\n")
+        result = rollback_model.run(
+            model=model_name,
+            config_path=Path(config_name) if config_name else None,
+            backend=backend,
+            root=root,
+            tracking_uri=tracking_uri,
+            stage=stage,
+            push=push,
+        )
+    _publish(result, title="rollback-model")
 
 
 @cli.command("models", context_settings=CONTEXT_SETTINGS)
@@ -840,40 +665,18 @@ def models_cmd(
     fetch: bool,
 ) -> None:
     """List a model's versions, the stages they hold, and the stage history."""
-    import dataclasses
-    import json
+    from mlci.commands import models
 
-    ctx = _open_registry_for_cli(
-        model_name=model_name,
-        config_name=config_name,
+    result = models.run(
+        model=model_name,
+        config_path=Path(config_name) if config_name else None,
         backend=backend,
         root=root,
         tracking_uri=tracking_uri,
         fetch=fetch,
+        as_json=as_json,
     )
-    versions = ctx.registry.versions(ctx.model)
-    events = ctx.registry.history(ctx.model)
-    if as_json:
-        data = {
-            "model": ctx.model,
-            "backend": ctx.registry.backend,
-            "versions": [dataclasses.asdict(v) for v in versions],
-            "history": [dataclasses.asdict(e) for e in events],
-        }
-        click.echo(json.dumps(data, indent=2, default=str))
-        return
-    click.echo(f"{ctx.model} ({ctx.registry.backend}): {len(versions)} version(s)")
-    for v in versions:
-        stages = f" [{', '.join(v.stages)}]" if v.stages else ""
-        verdict = f" validation={v.validation}" if v.validation else ""
-        click.echo(f"  {v.version}{stages}{verdict}  {_metrics_line(v.metrics)}")
-    click.echo("history:")
-    if not events:
-        click.echo("  (no stage changes yet)")
-    for e in events:
-        was = f" (was {e.previous})" if e.previous else ""
-        who = f" by {e.actor}" if e.actor else ""
-        click.echo(f"  {e.timestamp}  {e.action:<8} {e.stage}: {e.version}{was}{who}")
+    _publish(result, title="models")
 
 
 # --------------------------------------------------------------------------- retrain-trigger
@@ -900,19 +703,11 @@ def retrain_trigger_cmd(config_path: Path, force: bool) -> None:
     input (invalid mlci.yaml, drift/decay enabled, unreachable registry, not
     a git repository).
     """
-    from mlci import gha, trigger
+    from mlci.commands import retrain_trigger
 
     with _annotated("retrain-trigger"):
-        decision = trigger.run(config_path=config_path, force=force)
-    click.echo(trigger.render_text(decision), nl=False)
-    for warning in decision.warnings:
-        click.echo(f"warning: {warning}", err=True)
-        gha.warning(warning, title="retrain-trigger")
-    gha.notice(decision.reason, title="retrain-trigger")
-    gha.add_summary(trigger.render_markdown(decision))
-    gha.set_outputs(
-        {"should_train": "true" if decision.should_train else "false", "reason": decision.reason}
-    )
+        result = retrain_trigger.run(config_path=config_path, force=force)
+    _publish(result, title="retrain-trigger")
 
 
 # --------------------------------------------------------------------------- report (issue 13)
@@ -1018,12 +813,4 @@ def main(argv: list[str] | None = None) -> int:
     return code[0]
 
 
-def run() -> None:
-    """Console-script entry point: ``mlci check`` answers from ``.mlci/`` when it can."""
-    from mlci import state
-
-    fast = state.fast_main(sys.argv[1:])
-    raise SystemExit(main() if fast is None else fast)
-
-
-__all__ = ["EXIT_FAILED", "EXIT_OK", "cli", "main", "run"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "cli", "main"]

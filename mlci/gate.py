@@ -1,8 +1,9 @@
 """validate-model: thresholds, baselines, verdicts.
 
 The gate between training and staging. :func:`validate` is the rule, a pure
-function: it never prints, never exits and never reads a file. :func:`run`
-gathers its inputs (metrics files, ``mlci.yaml``, the registry) for the CLI.
+function: it never prints, never exits and never reads a file. :func:`gather`
+collects its inputs (metrics files, ``mlci.yaml``, the registry); the command
+:mod:`mlci.commands.validate_model` calls both.
 
 The rule, for a metric with tolerance ``t`` (relative by default):
 
@@ -20,7 +21,6 @@ regression check is skipped with a notice, unless ``require_baseline``.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import os
@@ -704,44 +704,6 @@ def gather(
         require_baseline=validation.require_baseline if validation is not None else False,
         notices=tuple(notices),
     )
-
-
-def run(
-    *,
-    metrics_path: Path | None,
-    run_id: str | None = None,
-    config_path: Path | None = None,
-    threshold_args: Sequence[str] = (),
-    baseline_spec: str | None = None,
-    max_regression: str | None = None,
-    regression: str | None = None,
-    fetch: bool | None = False,
-) -> Verdict:
-    """Gather the inputs and decide: what ``mlci validate-model`` does, minus the printing."""
-    inputs = gather(
-        metrics_path=metrics_path,
-        run_id=run_id,
-        config_path=config_path,
-        threshold_args=threshold_args,
-        baseline_spec=baseline_spec,
-        max_regression=max_regression,
-        regression=regression,
-        fetch=fetch,
-    )
-    verdict = validate(
-        metrics=inputs.metrics,
-        thresholds=inputs.thresholds,
-        baseline=inputs.baseline.metrics,
-        max_regression=inputs.max_regression,
-        regression=inputs.regression,
-        require_baseline=inputs.require_baseline,
-        metrics_source=inputs.metrics_source,
-        baseline_source=inputs.baseline.source,
-        baseline_version=inputs.baseline.version,
-    )
-    if inputs.notices:
-        verdict = dataclasses.replace(verdict, notices=(*inputs.notices, *verdict.notices))
-    return verdict
 
 
 # --------------------------------------------------------------------------- rendering

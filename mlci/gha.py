@@ -48,6 +48,18 @@ def add_summary(markdown: str) -> None:
     _append("GITHUB_STEP_SUMMARY", markdown if markdown.endswith("\n") else markdown + "\n")
 
 
+def add_mask(value: str) -> None:
+    """Have the runner hide ``value`` in every log line from now on (``::add-mask::``).
+
+    Written before anything that could echo the secret, so it is the one
+    workflow command a core function may emit.
+    """
+    if not in_actions():
+        return
+    sys.stdout.write(f"::add-mask::{value}\n")
+    sys.stdout.flush()
+
+
 def _escape_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

@@ -23,13 +23,9 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mlci.errors import UsageError
-from mlci.state import LOCK, read_text, root_of, write_atomic
-
-if TYPE_CHECKING:
-    from mlci.update import Plan
+from mlci.state import LOCK, read_text, write_atomic
 
 DEFAULT_REMOTE_BASE = "https://github.com"
 ENV_REMOTE_BASE = "MLCI_PIN_REMOTE_BASE"
@@ -273,44 +269,3 @@ def write_lock(root: Path, lock: Lock) -> bool:
         return False
     write_atomic(path, text)
     return True
-
-
-@dataclass(frozen=True)
-class PinResult:
-    changes: list[PinChange]
-    lock_written: bool
-    plan: Plan
-
-
-def run(
-    *,
-    config_path: Path,
-    specs: Sequence[str],
-    mlci: bool,
-    mlci_version: str | None,
-    remote_base: str,
-) -> PinResult:
-    """Resolve the pins, write ``.mlci/pins.lock.json`` and regenerate."""
-    from mlci import update
-    from mlci.config import load
-    from mlci.render import load_pins
-
-    if not remote_base.strip():
-        raise UsageError("--remote-base is empty; give a URL such as https://github.com")
-    config = load(config_path).config
-    root = root_of(config_path)
-    shipped = {name: Pin(pin.version, pin.sha) for name, pin in load_pins().items()}
-    lock, changes = resolve(
-        root=root,
-        shipped=shipped,
-        specs=specs,
-        mlci_repository=config.actions.repository,
-        mlci_ref=config.actions.ref,
-        mlci=mlci,
-        mlci_version=mlci_version,
-        remote_base=remote_base,
-    )
-    written = write_lock(root, lock)
-    return PinResult(
-        changes=changes, lock_written=written, plan=update.generate(config_path=config_path)
-    )

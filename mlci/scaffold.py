@@ -49,7 +49,7 @@ class Detected:
 
 
 @dataclass(frozen=True)
-class InitResult:
+class Scaffolded:
     written: list[str]
     config: Config
     next_steps: str
@@ -274,7 +274,7 @@ def scaffold_text(root: Path, answers: Answers) -> str:
     return str(env.get_template("mlci.yaml.j2").render(context))
 
 
-def init(*, root: Path, answers: Answers, force: bool = False) -> InitResult:
+def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
     """Write mlci.yaml and the generated workflows into ``root``; nothing is half-written."""
     if not root.exists():
         raise UsageError(f"{root}: no such directory")
@@ -295,7 +295,7 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> InitResult:
     render.write_atomic(root / CONFIG_FILE, text)
     # The workflows, and .mlci/ (their last rendering, so later hand edits merge).
     update.generate(config_path=root / CONFIG_FILE, force=True, restore=True)
-    return InitResult(written=list(rendered), config=config, next_steps=next_steps(config))
+    return Scaffolded(written=list(rendered), config=config, next_steps=next_steps(config))
 
 
 def next_steps(config: Config) -> str:

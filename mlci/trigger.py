@@ -3,7 +3,8 @@
 The continuous-training workflow asks this on a schedule. :func:`decide` is the
 rule; it never prints and never exits. It reads the registry (through the
 :mod:`mlci.registry` interface) and the git repository at ``root``, nothing
-else. :func:`run` gathers its inputs (``mlci.yaml``, the registry) for the CLI.
+else. The command :mod:`mlci.commands.retrain_trigger` gathers its inputs
+(``mlci.yaml``, the registry) and renders the decision.
 
 The rule, in order:
 
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from mlci.config import Config
     from mlci.registry import ModelVersion, Registry
 
-DEFAULT_CONFIG = Path("mlci.yaml")
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 _SAFE = "retraining, the safe answer when a trigger cannot tell"
 
@@ -118,7 +118,8 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise UsageError(f"{root}: is not a directory") from None
 
 
-def _head(root: Path) -> str:
+def head_commit(root: Path) -> str:
+    """The commit HEAD names; exit 2 when ``root`` is not a git repository with a commit."""
     proc = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if proc.returncode != 0:
         raise UsageError(
@@ -232,7 +233,7 @@ def decide(*, config: Config, root: Path, registry: Registry) -> Decision:
     """Should ``config.registry.model`` be retrained, given its registry and ``root``?"""
     check_supported(config)
     model = config.registry.model
-    head = _head(root)
+    head = head_commit(root)
     versions = registry.versions(model)
     if not versions:
         note = ""
@@ -286,65 +287,12 @@ def decide(*, config: Config, root: Path, registry: Registry) -> Decision:
     )
 
 
-def run(
-    *, config_path: Path = DEFAULT_CONFIG, force: bool = False, root: Path = Path(".")
-) -> Decision:
-    """Load ``mlci.yaml``, open its registry and decide: ``mlci retrain-trigger`` minus printing."""
-    from mlci import config as config_module
-    from mlci.registry import from_config
-
-    loaded = config_module.load(config_path)
-    if force:
-        return forced(config=loaded.config)
-    check_supported(loaded.config)
-    _head(root)  # a checkout with a commit, before asking any registry
-    registry = from_config(loaded, root=root)
-    return decide(config=loaded.config, root=root, registry=registry)
-
-
-# --------------------------------------------------------------------------- rendering
-
-_LISTED = 20
-
-
-def render_text(decision: Decision) -> str:
-    lines = [
-        f"should_train: {'true' if decision.should_train else 'false'}",
-        f"reason: {decision.reason}",
-    ]
-    if decision.changed:
-        lines.append("changed:")
-        lines += [f"  {name}" for name in decision.changed[:_LISTED]]
-        if len(decision.changed) > _LISTED:
-            lines.append(f"  ... and {len(decision.changed) - _LISTED} more")
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(decision: Decision) -> str:
-    verdict = "retrain" if decision.should_train else "no retrain"
-    lines = [
-        f"### retrain-trigger: {verdict}",
-        "",
-        f"`should_train={'true' if decision.should_train else 'false'}` — {decision.reason}",
-    ]
-    if decision.changed:
-        lines += ["", "Changed files:", ""]
-        lines += [f"* `{name}`" for name in decision.changed[:_LISTED]]
-        if len(decision.changed) > _LISTED:
-            lines.append(f"* … and {len(decision.changed) - _LISTED} more")
-    for warning in decision.warnings:
-        lines += ["", f"Warning: {warning}"]
-    return "\n".join(lines) + "\n"
-
-
 __all__ = [
     "Check",
     "Decision",
     "check_supported",
     "decide",
     "forced",
+    "head_commit",
     "newest",
-    "render_markdown",
-    "render_text",
-    "run",
 ]

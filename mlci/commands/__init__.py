@@ -1,11 +1,20 @@
 """One module per command; each has the same shape.
 
-A command module ``mlci/commands/<name>.py`` exposes a keyword-only
+Every subcommand ``mlci <name>`` has its module ``mlci/commands/<name>.py``
+(dashes become underscores: ``validate-model`` is ``validate_model.py``). It
+exposes a keyword-only
 ``run(...) -> <Name>Result`` that never prints, never exits and never takes a
 click context. Its result is a frozen dataclass subclassing :class:`Result`;
 :func:`mlci.cli._publish` is the one place that prints it, writes
 ``$GITHUB_OUTPUT`` / ``$GITHUB_STEP_SUMMARY`` / annotations inside GitHub
 Actions, and picks the exit code.
+
+A command module holds what is particular to the command: gathering its inputs
+(reading ``mlci.yaml``, opening the registry), calling the domain modules
+(:mod:`mlci.gate`, :mod:`mlci.trigger`, :mod:`mlci.update`, :mod:`mlci.registry`,
+...), and the text, Markdown and outputs of its result. Errors are raised
+(:class:`mlci.errors.UsageError` and friends, exit 2) or returned as a result
+that is not ``ok`` (exit 1).
 """
 
 from __future__ import annotations
@@ -40,6 +49,14 @@ class Result:
     def outputs(self) -> Mapping[str, str]:
         """Step outputs (``$GITHUB_OUTPUT``) inside GitHub Actions."""
         return {}
+
+    def remarks(self) -> Sequence[str]:
+        """Lines for stderr besides the result, e.g. ``note: ...`` or ``warning: ...``."""
+        return ()
+
+    def warnings(self) -> Sequence[str]:
+        """Facts worth an ``::warning::`` annotation inside Actions."""
+        return ()
 
     def notes(self) -> Sequence[str]:
         """Facts worth an ``::notice::`` annotation inside Actions."""
