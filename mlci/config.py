@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mlci import files, names
 from mlci.cron import CronError, validate_cron
 from mlci.errors import ConfigError
 
@@ -32,12 +33,9 @@ _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _GIT_REF = re.compile(r"^(?![./])(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-# GTO's artifact names: lowercase letters, digits, dashes; optional path-like namespace.
-_MODEL_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(/[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
 _RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
-_STAGE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
 class _Section(BaseModel):
@@ -310,7 +308,8 @@ class Validation(_Section):
     @field_validator("baseline")
     @classmethod
     def _baseline(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^(registry:[a-z][a-z0-9_-]*|file:.+)$", value):
+        parsed = names.parse_baseline(value) if value is not None else None
+        if value is not None and (parsed is None or parsed[0] == "none"):
             raise ValueError(f"must be registry:<stage> or file:<path>, got {value!r}")
         return value
 
@@ -324,8 +323,8 @@ class Stages(_Section):
     @field_validator("staging", "production")
     @classmethod
     def _stage(cls, value: str) -> str:
-        if not _STAGE.match(value):
-            raise ValueError(f"{value!r} is not a stage name (lowercase letters, digits, - and _)")
+        if not names.is_name(value):
+            raise ValueError(f"{value!r} is not a stage name: {names.NAME_RULE}, e.g. prod-env")
         return value
 
 
@@ -350,7 +349,7 @@ class Registry(_Section):
     @field_validator("model")
     @classmethod
     def _model(cls, value: str) -> str:
-        if not _MODEL_NAME.match(value):
+        if not names.is_name(value):
             raise ValueError(
                 f"{value!r} is not a model name: "
                 "lowercase letters, digits and dashes, e.g. churn-model"
@@ -814,20 +813,13 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
 
 def load(path: Path) -> LoadedConfig:
     """Read and validate ``mlci.yaml``."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such file; run `mlci init` to create it, or pass --config"
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    text = files.read_text(
+        path,
+        what="config file",
+        missing="no such file; run `mlci init` to create it, or pass --config",
+        error=ConfigError,
+        newline="",
+    )
     return LoadedConfig(config=parse(text, source=str(path)), path=path, text=text)
 
 

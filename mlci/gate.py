@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlci import names
 from mlci.errors import UsageError
 
 if TYPE_CHECKING:
@@ -446,18 +447,13 @@ class Baseline:
 
 def parse_baseline_spec(spec: str) -> tuple[str, str]:
     """``file:PATH`` → ("file", PATH); ``registry:STAGE`` → ("registry", STAGE); ``none``."""
-    text = spec.strip()
-    if text.lower() in ("none", "null"):
-        return "none", ""
-    kind, sep, rest = text.partition(":")
-    if sep and kind == "file" and rest.strip():
-        return "file", rest.strip()
-    if sep and kind == "registry" and re.match(r"^[a-z][a-z0-9_-]*$", rest.strip()):
-        return "registry", rest.strip()
-    raise UsageError(
-        f"baseline {spec!r}: write file:PATH (a metrics file), registry:STAGE "
-        "(e.g. registry:production) or none"
-    )
+    parsed = names.parse_baseline(spec)
+    if parsed is None:
+        raise UsageError(
+            f"baseline {spec!r}: write file:PATH (a metrics file), registry:STAGE "
+            "(e.g. registry:production) or none"
+        )
+    return parsed
 
 
 def load_baseline(
@@ -484,11 +480,7 @@ def load_baseline(
     from mlci import registry as registry_module
 
     # registry:production names the production *role*; mlci.yaml may call its stage otherwise.
-    stage = value
-    if config is not None and value == "production":
-        stage = config.registry.stages.production
-    elif config is not None and value == "staging":
-        stage = config.registry.stages.staging
+    stage = names.stage_for(value, config.registry.stages if config is not None else None)
     model = config.registry.model if config is not None else "model"
     source = f"registry:{value}"
     if fetch is None:
@@ -521,23 +513,9 @@ def load_baseline(
 
 def _shallow_checkout_in_actions(root: Path) -> bool:
     """Inside GitHub Actions, is ``root`` a shallow clone (whose registry tags are absent)?"""
-    import subprocess
+    from mlci import gha, git
 
-    from mlci import gha
-
-    if not gha.in_actions():
-        return False
-    try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--is-shallow-repository"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return False  # no git: the git registry reports that itself
-    return proc.stdout.strip() == "true"
+    return gha.in_actions() and git.is_shallow(root)
 
 
 @dataclass(frozen=True)
@@ -552,57 +530,6 @@ class Inputs:
     regression: RegressionMode
     require_baseline: bool
     notices: tuple[str, ...] = ()
-
-
-def load_run_metrics(run_id: str) -> dict[str, Any]:
-    """The metrics an MLflow run logged (latest value of each), from ``$MLFLOW_TRACKING_URI``."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
-    if not uri:
-        raise UsageError(
-            f"--run-id {run_id}: set MLFLOW_TRACKING_URI to the tracking server that holds the run"
-        )
-    # Fail fast on an unreachable server instead of MLflow's minutes of retries.
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    try:
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-    except ImportError:
-        raise UsageError(
-            "--run-id needs the MLflow client: install mlci[mlflow] (brings mlflow-skinny)"
-        ) from None
-    try:
-        run = MlflowClient(tracking_uri=uri).get_run(run_id)
-    except MlflowException as exc:
-        code = str(getattr(exc, "error_code", ""))
-        if code == "RESOURCE_DOES_NOT_EXIST":
-            raise UsageError(f"--run-id {run_id}: no such run on the tracking server") from None
-        text = " ".join(str(getattr(exc, "message", exc)).split())
-        if "Max retries exceeded" in text or "Connection" in text or "timed out" in text:
-            raise UsageError(
-                f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)}; "
-                "check MLFLOW_TRACKING_URI and the server"
-            ) from None
-        raise UsageError(
-            f"--run-id {run_id}: MLflow at {_redact(uri)} said: {text[:300]}"
-        ) from None
-    except OSError as exc:
-        raise UsageError(
-            f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)} ({exc})"
-        ) from None
-    return {str(key): value for key, value in dict(run.data.metrics).items()}
-
-
-def _redact(uri: str) -> str:
-    """A tracking URI without its credentials, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(uri)
-    if parts.username or parts.password:
-        host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, f"***@{host}", parts.path, "", ""))
-    return uri
 
 
 def _regression_mode(option: str | None, validation: Validation | None) -> RegressionMode:
@@ -662,6 +589,8 @@ def gather(
         metrics_source = str(metrics_path)
     else:
         assert run_id is not None
+        from mlci.registry.mlflow import load_run_metrics
+
         metrics = load_run_metrics(run_id)
         metrics_source = f"mlflow run {run_id}"
     unknown = [t.metric for t in cli_thresholds if t.metric not in metrics]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlci import files
 from mlci.errors import UsageError
 
 Metrics = dict[str, Any]
@@ -56,14 +57,4 @@ def parse_metrics(text: str, *, source: str) -> Metrics:
 
 def load_metrics(path: Path) -> Metrics:
     """Read a metrics file; bad input raises :class:`UsageError` (exit 2) naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such metrics file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a metrics file") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: is not UTF-8 text") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_metrics(text, source=str(path))
+    return parse_metrics(files.read_text(path, what="metrics file"), source=str(path))

@@ -16,104 +16,20 @@ another (a mirror, or local bare repositories in tests).
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from mlci import git
 from mlci.errors import UsageError
-from mlci.state import LOCK, read_text, write_atomic
+from mlci.lockfile import Lock, MlciPin, Pin, read_lock
 
 DEFAULT_REMOTE_BASE = "https://github.com"
 ENV_REMOTE_BASE = "MLCI_PIN_REMOTE_BASE"
 
 _RELEASE = re.compile(r"^v(\d+)\.(\d+)(?:\.(\d+))?$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_LOCK_ABOUT = (
-    "Written by `mlci pin`: commit SHAs of the actions the generated workflows use; "
-    "overrides the table shipped with mlci. Commit it; rerun `mlci pin` to refresh."
-)
-
-
-@dataclass(frozen=True)
-class Pin:
-    version: str
-    sha: str
-
-
-@dataclass(frozen=True)
-class MlciPin:
-    """The mlci actions' ``actions.ref`` resolved to a release and its commit."""
-
-    repository: str
-    ref: str
-    version: str
-    sha: str
-
-
-@dataclass(frozen=True)
-class Lock:
-    actions: dict[str, Pin] = field(default_factory=dict)
-    mlci: MlciPin | None = None
-
-    def dumps(self) -> str:
-        data: dict[str, object] = {
-            "_about": _LOCK_ABOUT,
-            "actions": {
-                name: {"version": pin.version, "sha": pin.sha}
-                for name, pin in sorted(self.actions.items())
-            },
-        }
-        if self.mlci is not None:
-            data["mlci"] = {
-                "repository": self.mlci.repository,
-                "ref": self.mlci.ref,
-                "version": self.mlci.version,
-                "sha": self.mlci.sha,
-            }
-        return json.dumps(data, indent=2) + "\n"
-
-
-def _bad_lock(path: Path, what: str) -> UsageError:
-    return UsageError(f"{path}: {what}; rerun `mlci pin` to rewrite it, or delete it")
-
-
-def read_lock(root: Path) -> Lock | None:
-    """``.mlci/pins.lock.json``; ``None`` when absent; exit 2 when malformed."""
-    path = root / LOCK
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise _bad_lock(path, "is not JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("actions", {}), dict):
-        raise _bad_lock(path, "must hold an actions mapping")
-    actions: dict[str, Pin] = {}
-    for name, entry in data.get("actions", {}).items():
-        if (
-            not _ACTION.match(name)
-            or not isinstance(entry, dict)
-            or not isinstance(entry.get("version"), str)
-            or not _SHA.match(str(entry.get("sha", "")))
-        ):
-            raise _bad_lock(path, f"actions.{name} must be {{version, sha (40 hex digits)}}")
-        actions[name] = Pin(version=entry["version"], sha=entry["sha"])
-    mlci = data.get("mlci")
-    mlci_pin = None
-    if mlci is not None:
-        keys = ("repository", "ref", "version", "sha")
-        if not isinstance(mlci, dict) or not all(isinstance(mlci.get(k), str) for k in keys):
-            raise _bad_lock(path, "mlci must be {repository, ref, version, sha}")
-        if not _SHA.match(mlci["sha"]) or not _ACTION.match(mlci["repository"]):
-            raise _bad_lock(path, "mlci.sha must be 40 hex digits and repository owner/repo")
-        mlci_pin = MlciPin(*(mlci[k] for k in keys))
-    return Lock(actions=actions, mlci=mlci_pin)
 
 
 # --------------------------------------------------------------------------- tags
@@ -132,19 +48,11 @@ def major_of(version: str) -> int | None:
 
 def list_releases(url: str) -> dict[str, str]:
     """``{vX.Y.Z: commit sha}`` of the release tags at ``url`` (annotated tags peeled)."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     try:
-        proc = subprocess.run(
-            ["git", "ls-remote", url, "refs/tags/v*"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-            env=env,
+        proc = git.run(
+            "ls-remote", url, "refs/tags/v*", purpose="read the release tags of actions", timeout=60
         )
-    except FileNotFoundError:
-        raise UsageError("git is not installed; mlci pin reads tags with git ls-remote") from None
-    except subprocess.TimeoutExpired:
+    except git.GitTimeout:
         raise UsageError(
             f"git ls-remote {url} timed out; check the network or --remote-base"
         ) from None
@@ -259,13 +167,3 @@ def resolve(
         mlci_pin = MlciPin(mlci_repository, mlci_ref, pin.version, pin.sha)
         changes.append(PinChange(f"{mlci_repository} (actions.ref {mlci_ref})", old_mlci, pin))
     return Lock(actions=actions, mlci=mlci_pin), changes
-
-
-def write_lock(root: Path, lock: Lock) -> bool:
-    """Write the lock file when it changed; True when it was written."""
-    path = root / LOCK
-    text = lock.dumps()
-    if read_text(path) == text:
-        return False
-    write_atomic(path, text)
-    return True

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import configparser
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlci import emit, render, update
+from mlci import emit, git, render, update
 from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
 from mlci.errors import UsageError
 
@@ -66,13 +65,7 @@ def _read(path: Path) -> str | None:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    return git.output(*args, cwd=root)
 
 
 def model_name(text: str) -> str:

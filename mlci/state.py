@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from mlci import __version__
 from mlci.errors import UsageError
+from mlci.files import read_text_if_exists
 
 STATE_DIR = ".mlci"
 MANIFEST = f"{STATE_DIR}/manifest.json"
@@ -166,17 +167,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 def read_text(path: Path) -> str | None:
     """A file's text; ``None`` when it does not exist; exit 2 when it is not text."""
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:  # no newline translation
-            return fh.read()
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: is not UTF-8 text") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory where mlci writes a file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    return read_text_if_exists(  # no newline translation
+        path, what="file", directory="is a directory where mlci writes a file", newline=""
+    )
 
 
 def conflict_ranges(text: str, *, offset: int = 0) -> list[tuple[int, int]]:

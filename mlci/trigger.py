@@ -28,13 +28,13 @@ them, so drift and decay slot in beside ``_check_new_data``.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlci import git
 from mlci.errors import UsageError, one_line
 
 if TYPE_CHECKING:
@@ -109,13 +109,8 @@ def check_supported(config: Config) -> None:
 # --------------------------------------------------------------------------- git
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise UsageError("git is not installed; retrain-trigger compares commits with it") from None
-    except NotADirectoryError:
-        raise UsageError(f"{root}: is not a directory") from None
+def _git(root: Path, *args: str) -> git.Output:
+    return git.run(*args, cwd=root, purpose="compare the data of the last model with HEAD")
 
 
 def head_commit(root: Path) -> str:
@@ -133,11 +128,6 @@ def _has_commit(root: Path, commit: str) -> bool:
     if not _COMMIT.match(commit):
         return False
     return _git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
-
-
-def _shallow(root: Path) -> bool:
-    proc = _git(root, "rev-parse", "--is-shallow-repository")
-    return proc.returncode == 0 and proc.stdout.strip() == "true"
 
 
 def _changed(root: Path, commit: str, paths: Sequence[str]) -> tuple[str, ...]:
@@ -200,7 +190,7 @@ def _check_new_data(
     if not _has_commit(root, commit):
         hint = (
             "this checkout is shallow: check out with fetch-depth: 0"
-            if _shallow(root)
+            if git.is_shallow(root)
             else "fetch the full history, or the branch it was trained on"
         )
         return Check(
@@ -237,7 +227,7 @@ def decide(*, config: Config, root: Path, registry: Registry) -> Decision:
     versions = registry.versions(model)
     if not versions:
         note = ""
-        if registry.backend == "git" and _shallow(root):
+        if registry.backend == "git" and git.is_shallow(root):
             note = (
                 " (this checkout is shallow and may lack the registry's tags: "
                 "check out with fetch-depth: 0)"

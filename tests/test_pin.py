@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import RunMlci, git
 
-from mlci.render import load_pins
+from mlci.lockfile import load_pins
 
 PIPELINE = ".github/workflows/ml-pipeline.yml"
 # tag -> annotated?  (v7.3.0-rc1 and the moving major tag v7 are not releases)

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from conftest import clean_env, git, run_mlci
 
-from mlci import render
+from mlci import lockfile
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PINS = render.load_pins()
+PINS = lockfile.load_pins()
 
 pytestmark = pytest.mark.slow  # each act run takes 15-60 s
 

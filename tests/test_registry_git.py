@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from conftest import RunMlci, clean_env, git
 
-from mlci.registry.git import TAG_RE, GitRegistry, parse_payload
+from mlci.registry.git import GitRegistry
+from mlci.registry.gto import TAG_RE, parse_payload
 
 
 def write(path: Path, data: Any) -> Path:
@@ -97,7 +98,11 @@ def test_register_creates_an_annotated_gto_tag_with_metrics(git_repo: Path, mlci
     assert payload["metrics"] == {"accuracy": 0.91, "eval.rmse": 0.2}
     assert payload["commit"] == head
     assert payload["validation"] == "passed"
-    assert TAG_RE.match("churn@v0.0.1")
+    # The tag mlci wrote reads back through GTO's grammar as this model's version.
+    [written] = tags(git_repo)
+    match = TAG_RE.match(written)
+    assert match is not None
+    assert (match["artifact"], match["version"], match["stage"]) == ("churn", "v0.0.1", None)
 
 
 def test_register_bumps_the_greatest_version_and_accepts_an_explicit_one(

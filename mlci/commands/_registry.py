@@ -8,7 +8,6 @@ take the model name from ``--model`` or ``registry.model``, and map the roles
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mlci.errors import UsageError
 
 if TYPE_CHECKING:
-    from mlci.config import Config
+    from mlci.config import Config, Stages
     from mlci.registry import Registry
 
 DEFAULT_CONFIG = "mlci.yaml"
@@ -31,6 +30,11 @@ class RegistryContext:
     registry: Registry
     model: str
     config: Config | None
+
+    @property
+    def stages(self) -> Stages | None:
+        """``registry.stages`` (role → stage), when there is an mlci.yaml."""
+        return self.config.registry.stages if self.config is not None else None
 
 
 def open_registry(
@@ -52,7 +56,7 @@ def open_registry(
     (``$MLCI_GITHUB_TOKEN``) is masked before anything could print it.
     """
     from mlci import config as config_module
-    from mlci import gha
+    from mlci import gha, git
     from mlci import registry as registry_module
 
     name = config_path if config_path is not None else Path(DEFAULT_CONFIG)
@@ -66,7 +70,7 @@ def open_registry(
     registry_module.check_name(model, what="model name")
     token = os.environ.get(registry_module.TOKEN_ENV) or None
     if token:
-        gha.add_mask(base64.b64encode(f"x-access-token:{token}".encode()).decode())
+        gha.add_mask(git.basic_auth(token))
     registry = registry_module.open_registry(
         backend=backend or (cfg.registry.backend if cfg is not None else "git"),
         root=root,
@@ -78,13 +82,6 @@ def open_registry(
         or (cfg is not None and cfg.registry.copy_to_stage_models),
     )
     return RegistryContext(registry=registry, model=model, config=cfg)
-
-
-def stage_name(name: str, config: Config | None) -> str:
-    """staging/production map through registry.stages; other names are used as they are."""
-    if config is not None and name in ("staging", "production"):
-        return str(getattr(config.registry.stages, name))
-    return name
 
 
 def metrics_line(metrics: Mapping[str, Any]) -> str:

@@ -44,13 +44,13 @@ def run(
 ) -> PinResult:
     """Resolve the pins, write ``.mlci/pins.lock.json`` and regenerate."""
     from mlci.config import load
-    from mlci.render import load_pins
+    from mlci.lockfile import load_pins, write_lock
 
     if not remote_base.strip():
         raise UsageError("--remote-base is empty; give a URL such as https://github.com")
     config = load(config_path).config
     root = root_of(config_path)
-    shipped = {name: pin.Pin(p.version, p.sha) for name, p in load_pins().items()}
+    shipped = load_pins()
     lock, changes = pin.resolve(
         root=root,
         shipped=shipped,
@@ -61,7 +61,7 @@ def run(
         mlci_version=mlci_version,
         remote_base=remote_base,
     )
-    written = pin.write_lock(root, lock)
+    written = write_lock(root, lock)
     return PinResult(
         changes=changes, lock_written=written, plan=update.generate(config_path=config_path)
     )

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlci.commands import Result
-from mlci.commands._registry import open_registry, stage_name
+from mlci.commands._registry import open_registry
+from mlci.names import stage_for
 
 if TYPE_CHECKING:
     from mlci.registry import Promotion
@@ -67,7 +68,7 @@ def run(
         push=push,
         copy_to_stage_models=copy_to_stage_models,
     )
-    to = stage_name(to_stage, ctx.config)
-    frm = stage_name(from_stage, ctx.config) if from_stage else None
+    to = stage_for(to_stage, ctx.stages)
+    frm = stage_for(from_stage, ctx.stages) if from_stage else None
     promotion = ctx.registry.promote(ctx.model, version, to_stage=to, from_stage=frm)
     return PromoteModelResult(model=ctx.model, promotion=promotion, to_stage=to, from_stage=frm)

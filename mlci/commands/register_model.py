@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlci import files
 from mlci.commands import Result
 from mlci.commands._registry import metrics_line, open_registry
 from mlci.errors import UsageError
@@ -70,15 +71,13 @@ class RegisterModelResult(Result):
 
 def read_source_file(path: Path) -> str:
     """The model URI the training wrote into ``path`` (its first non-empty line)."""
-    try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    except FileNotFoundError:
-        raise UsageError(
-            f"{path}: no such file; the training must write the URI of the model it logged "
-            "there (train.model_uri_file in mlci.yaml)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
+    text = files.read_text(
+        path,
+        what="model URI file",
+        missing="no such file; the training must write the URI of the model it logged "
+        "there (train.model_uri_file in mlci.yaml)",
+    )
+    lines = [line.strip() for line in text.splitlines()]
     source = next((line for line in lines if line), "")
     if not source:
         raise UsageError(f"{path}: is empty; expected a model URI such as models:/m-... ")

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlci.commands import Result
-from mlci.commands._registry import open_registry, stage_name
+from mlci.commands._registry import open_registry
+from mlci.names import stage_for
 
 if TYPE_CHECKING:
     from mlci.registry import Promotion
@@ -56,6 +57,6 @@ def run(
         tracking_uri=tracking_uri,
         push=push,
     )
-    name = stage_name(stage, ctx.config)
+    name = stage_for(stage, ctx.stages)
     promotion = ctx.registry.rollback(ctx.model, name)
     return RollbackModelResult(model=ctx.model, stage=name, promotion=promotion)

@@ -1,7 +1,8 @@
 """The git registry: GTO-compatible annotated tags in the repository, no server.
 
-The tag grammar is GTO's (iterative/gto), so ``gto show`` and ``gto history``
-read the same registry:
+The tag grammar is GTO's (iterative/gto; parsed and written by
+:mod:`mlci.registry.gto`), so ``gto show`` and ``gto history`` read the same
+registry:
 
 * ``<model>@v<semver>`` registers a version at the commit it points to;
   ``<model>@v<semver>!`` deregisters it.
@@ -21,11 +22,6 @@ assignments.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import re
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,49 +29,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from mlci import git
 from mlci.errors import CheckFailed, UsageError, one_line
-from mlci.registry import (
+from mlci.names import check_name
+from mlci.registry import gto
+from mlci.registry.base import (
     ModelVersion,
     Promotion,
     StageEvent,
     actor,
-    check_name,
+    check_promotion_names,
     dump_metrics,
     holders,
-    refuse_failed_verdict,
+    promotion_action,
+    promotion_policy,
     rollback_target,
     run_url,
 )
-
-_NAME = r"[a-z0-9](?:[a-z0-9-/]*[a-z0-9])?"
-_NUM = r"(?:0|[1-9]\d*)"
-_PRE = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-_SEMVER = (
-    rf"(?P<major>{_NUM})\.(?P<minor>{_NUM})\.(?P<patch>{_NUM})"
-    rf"(?:-(?P<pre>{_PRE}(?:\.{_PRE})*))?(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
-)
-SEMVER_RE = re.compile(rf"^v{_SEMVER}$")
-TAG_RE = re.compile(
-    rf"^(?P<artifact>(?:[a-z0-9-_./]+=)?{_NAME})"
-    rf"(?:(?:#(?P<stage>{_NAME})|@(?P<version>v{_SEMVER}))(?P<cancel>!?)"
-    r"|@(?P<deprecated>deprecated)|@(?P<created>created))"
-    r"(?:#(?P<counter>[0-9]+))?$"
-)
-_HEADER_KEY = "http.https://github.com/.extraheader"
-
-
-@dataclass(frozen=True)
-class Tag:
-    name: str
-    artifact: str
-    commit: str
-    date: int
-    tagger: str
-    payload: Mapping[str, Any]
-    version: str | None = None
-    stage: str | None = None
-    cancel: bool = False
-    counter: int | None = None
+from mlci.registry.gto import Tag
 
 
 @dataclass
@@ -83,45 +54,6 @@ class _State:
     tags: list[Tag] = field(default_factory=list)
     registrations: list[Tag] = field(default_factory=list)
     assignments: list[Tag] = field(default_factory=list)
-
-
-def normalize_version(text: str) -> str:
-    """``1.2.3`` or ``v1.2.3`` → ``v1.2.3``; anything else is bad input."""
-    value = text.strip()
-    if not value.startswith("v"):
-        value = "v" + value
-    if not SEMVER_RE.match(value):
-        raise UsageError(
-            f"model version {text!r} is not a semantic version; write e.g. v1.2.3 "
-            "(the git registry follows GTO's name@v<semver> tags)"
-        )
-    return value
-
-
-def _semver_key(version: str) -> tuple[int, int, int, int, str]:
-    match = SEMVER_RE.match(version)
-    if not match:
-        return (-1, -1, -1, 0, version)
-    pre = match["pre"]
-    return (
-        int(match["major"]),
-        int(match["minor"]),
-        int(match["patch"]),
-        0 if pre else 1,
-        pre or "",
-    )
-
-
-def parse_payload(message: str) -> dict[str, Any]:
-    """The mlci JSON after the first paragraph of a tag annotation ({} when there is none)."""
-    _, sep, rest = message.partition("\n\n")
-    if not sep:
-        return {}
-    try:
-        data = json.loads(rest)
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) and "mlci" in data else {}
 
 
 def _iso(ts: int) -> str:
@@ -152,42 +84,25 @@ class GitRegistry:
 
     # ------------------------------------------------------------------ git plumbing
 
-    def _env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = dict(os.environ)
-        env["GIT_TERMINAL_PROMPT"] = "0"
-        if self.token:
-            n = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
-            basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
-            env[f"GIT_CONFIG_KEY_{n}"] = _HEADER_KEY
-            env[f"GIT_CONFIG_VALUE_{n}"] = f"AUTHORIZATION: basic {basic}"
-            env["GIT_CONFIG_COUNT"] = str(n + 1)
-        if extra:
-            env.update(extra)
-        return env
-
     def _scrub(self, text: str) -> str:
-        if self.token:
-            basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
-            text = text.replace(self.token, "***").replace(basic, "***")
-        return one_line(text)
+        return git.scrub(text, self.token)
 
     def _git(
-        self, *args: str, env: Mapping[str, str] | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        try:
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.root,
-                env=self._env(env),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise UsageError("git is not installed; the git registry needs it") from None
-        except NotADirectoryError:
-            raise UsageError(f"{self.root}: is not a directory") from None
-        if check and proc.returncode != 0:
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+        input: str | None = None,
+    ) -> git.Output:
+        proc = git.run(
+            *args,
+            cwd=self.root,
+            purpose="keep the git registry's tags",
+            token=self.token,
+            env=env,
+            input=input,
+        )
+        if check and not proc.ok:
             raise UsageError(f"git {args[0]} failed: {self._scrub(proc.stderr or proc.stdout)}")
         return proc
 
@@ -273,7 +188,7 @@ class GitRegistry:
             if len(fields) != 6:
                 continue
             name, objtype, commit, date, tagger, message = fields
-            match = TAG_RE.match(name)
+            match = gto.TAG_RE.match(name)
             if objtype != "tag" or not match or match["artifact"] != model:
                 continue  # GTO ignores lightweight tags too
             if match["deprecated"] or match["created"]:
@@ -284,7 +199,7 @@ class GitRegistry:
                 commit=commit,
                 date=int(date or 0),
                 tagger=tagger,
-                payload=parse_payload(message),
+                payload=gto.parse_payload(message),
                 version=match["version"],
                 stage=match["stage"],
                 cancel=match["cancel"] == "!",
@@ -372,11 +287,11 @@ class GitRegistry:
         registered = self._registered(state)
         return [
             self._model_version(model, registered[v], stages)
-            for v in sorted(registered, key=_semver_key)
+            for v in sorted(registered, key=gto.semver_key)
         ]
 
     def get(self, model: str, version: str) -> ModelVersion:
-        wanted = normalize_version(version)
+        wanted = gto.normalize_version(version)
         for mv in self.versions(model):
             if mv.version == wanted:
                 return mv
@@ -412,15 +327,10 @@ class GitRegistry:
         last = max((t.date for t in state.tags), default=0)
         date = max(int(time.time()), last + 1)
         env = {**self._identity(), "GIT_COMMITTER_DATE": f"{date} +0000"}
-        result = subprocess.run(
-            ["git", "tag", "-a", "--cleanup=verbatim", "-F", "-", name, commit],
-            cwd=self.root,
-            env=self._env(env),
-            input=message,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = self._git(
+            "tag", "-a", "--cleanup=verbatim", "-F", "-", name, commit,
+            env=env, input=message, check=False,
+        )  # fmt: skip
         if result.returncode != 0:
             raise UsageError(f"cannot create tag {name}: {one_line(result.stderr)}")
 
@@ -451,7 +361,7 @@ class GitRegistry:
         at_commit = [t for t in registered.values() if t.commit == commit]
         if at_commit:
             existing = at_commit[-1]
-            if version is None or normalize_version(version) == existing.version:
+            if version is None or gto.normalize_version(version) == existing.version:
                 # A rerun, or a retrain of the same commit (a scheduled run, a non-deterministic
                 # training): GTO versions the commit, so the commit keeps its version and the
                 # metrics recorded with it. The caller reports that nothing new was recorded.
@@ -462,16 +372,11 @@ class GitRegistry:
                 "(code, data or dvc.lock) and register again, or use the mlflow backend"
             )
         if version is not None:
-            new = normalize_version(version)
+            new = gto.normalize_version(version)
             if new in registered or any(t.version == new for t in state.registrations):
                 raise UsageError(f"{model}@{new} is already registered; pick another --version")
         else:
-            releases = [v for v in (t.version for t in state.registrations) if v]
-            if releases:
-                major, minor, patch, _, _ = max(_semver_key(v) for v in releases)
-                new = f"v{major}.{minor}.{patch + 1}"
-            else:
-                new = "v0.0.1"
+            new = gto.next_version([v for v in (t.version for t in state.registrations) if v])
         payload = {
             "mlci": 1,
             "action": "register",
@@ -481,9 +386,8 @@ class GitRegistry:
             "actor": actor(),
             "validation": None if validation is None else ("passed" if validation else "failed"),
         }
-        name = f"{model}@{new}"
-        body = json.dumps(payload, indent=2, sort_keys=True)
-        message = f"Registering {model} version {new}\n\n{body}\n"
+        name = gto.version_tag(model, new)
+        message = gto.annotation(f"Registering {model} version {new}", payload)
         self._tag(state, name, commit, message)
         if self.push:
             self._push([name])
@@ -501,7 +405,7 @@ class GitRegistry:
         from_stage: str | None,
     ) -> StageEvent:
         counter = max((t.counter or 0 for t in state.tags), default=0) + 1
-        name = f"{model}#{stage}#{counter}"
+        name = gto.stage_tag(model, stage, counter)
         payload = {
             "mlci": 1,
             "action": action,
@@ -512,10 +416,7 @@ class GitRegistry:
             "run_url": run_url(),
         }
         verb = {"rollback": "Rolling back", "promote": "Promoting", "assign": "Assigning"}[action]
-        message = (
-            f"{verb} {model} {version.version} to {stage}\n\n"
-            f"{json.dumps(payload, indent=2, sort_keys=True)}\n"
-        )
+        message = gto.annotation(f"{verb} {model} {version.version} to {stage}", payload)
         self._tag(state, name, str(version.commit), message)
         if self.push:
             self._push([name])
@@ -528,7 +429,7 @@ class GitRegistry:
     def _check_race(self, model: str, stage: str, counter: int, name: str) -> None:
         """After a push: did another promotion of the same stage land at the same time?"""
         for other in self._remote_tags():
-            match = TAG_RE.match(other)
+            match = gto.TAG_RE.match(other)
             if (
                 other != name
                 and match
@@ -545,36 +446,29 @@ class GitRegistry:
     def promote(
         self, model: str, version: str, *, to_stage: str, from_stage: str | None = None
     ) -> Promotion:
-        check_name(model, what="model name")
-        check_name(to_stage, what="stage")
-        if from_stage is not None:
-            check_name(from_stage, what="stage")
-            if from_stage == to_stage:
-                raise UsageError(f"--from-stage and --to-stage are both {to_stage!r}")
+        check_promotion_names(model, to_stage, from_stage)
         self._sync()
         target = self.get(model, version)
         state = self._read(model)
         stages = self._stages_of(self._events(model, state))
         current = stages.get(to_stage)
-        if current == target.version:
-            return Promotion(
-                model=model, stage=to_stage, version=target.version, previous=current, changed=False
-            )
-        refuse_failed_verdict(target)
-        if from_stage is not None and stages.get(from_stage) != target.version:
-            holder = stages.get(from_stage)
-            raise CheckFailed(
-                f"{model} {target.version} is not in {from_stage} "
-                f"({from_stage} holds {holder or 'no version'}); promote what {from_stage} holds, "
-                "or drop --from-stage to assign directly"
-            )
+        done = promotion_policy(
+            target=target,
+            to_stage=to_stage,
+            from_stage=from_stage,
+            current=current,
+            from_holder=stages.get(from_stage) if from_stage else None,
+            label=f"{model} {target.version}",
+        )
+        if done is not None:
+            return done
         event = self._assign(
             model,
             state,
             stage=to_stage,
             version=target,
             previous=current,
-            action="promote" if from_stage else "assign",
+            action=promotion_action(from_stage),
             from_stage=from_stage,
         )
         return Promotion(

@@ -34,16 +34,18 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from mlci.errors import CheckFailed, UsageError, one_line
-from mlci.registry import (
+from mlci.names import check_name
+from mlci.registry.base import (
     ModelVersion,
     Promotion,
     StageEvent,
     actor,
-    check_name,
+    check_promotion_names,
     dump_metrics,
     holders,
     now_iso,
-    refuse_failed_verdict,
+    promotion_action,
+    promotion_policy,
     rollback_target,
     run_url,
 )
@@ -66,6 +68,50 @@ def _redact(uri: str) -> str:
     return uri
 
 
+def _fail_fast() -> None:
+    """Fail fast on an unreachable server instead of MLflow's minutes of retries."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+
+
+def load_run_metrics(run_id: str) -> dict[str, Any]:
+    """The metrics an MLflow run logged (latest value of each), from ``$MLFLOW_TRACKING_URI``."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if not uri:
+        raise UsageError(
+            f"--run-id {run_id}: set MLFLOW_TRACKING_URI to the tracking server that holds the run"
+        )
+    _fail_fast()
+    try:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+    except ImportError:
+        raise UsageError(
+            "--run-id needs the MLflow client: install mlci[mlflow] (brings mlflow-skinny)"
+        ) from None
+    try:
+        run = MlflowClient(tracking_uri=uri).get_run(run_id)
+    except MlflowException as exc:
+        code = str(getattr(exc, "error_code", ""))
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            raise UsageError(f"--run-id {run_id}: no such run on the tracking server") from None
+        text = " ".join(str(getattr(exc, "message", exc)).split())
+        if "Max retries exceeded" in text or "Connection" in text or "timed out" in text:
+            raise UsageError(
+                f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)}; "
+                "check MLFLOW_TRACKING_URI and the server"
+            ) from None
+        raise UsageError(
+            f"--run-id {run_id}: MLflow at {_redact(uri)} said: {text[:300]}"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"--run-id {run_id}: cannot reach MLflow at {_redact(uri)} ({exc})"
+        ) from None
+    return {str(key): value for key, value in dict(run.data.metrics).items()}
+
+
 class MlflowRegistry:
     """Aliases on an MLflow tracking server."""
 
@@ -83,10 +129,7 @@ class MlflowRegistry:
                 "the mlflow registry needs the tracking server's URI: set MLFLOW_TRACKING_URI "
                 "(in the workflow, from the secret registry.tracking_uri_secret names)"
             )
-        # Fail fast on an unreachable server instead of MLflow's minutes of retries.
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+        _fail_fast()
         try:
             from mlflow import MlflowClient
         except ImportError:
@@ -464,50 +507,45 @@ class MlflowRegistry:
     def promote(
         self, model: str, version: str, *, to_stage: str, from_stage: str | None = None
     ) -> Promotion:
-        check_name(model, what="model name")
-        check_name(to_stage, what="stage")
-        if from_stage is not None:
-            check_name(from_stage, what="stage")
-            if from_stage == to_stage:
-                raise UsageError(f"--from-stage and --to-stage are both {to_stage!r}")
+        check_promotion_names(model, to_stage, from_stage)
         target = self.get(model, version)
-        current = self.resolve(model, to_stage)
-        if current is not None and current.version == target.version:
-            return Promotion(
-                model=model,
-                stage=to_stage,
-                version=target.version,
-                previous=target.version,
-                changed=False,
-            )
-        refuse_failed_verdict(target)
+        label = f"{model} version {target.version}"
+
+        def holder(stage: str) -> str | None:
+            held = self.resolve(model, stage)
+            return held.version if held is not None else None
+
+        # Without the lock first: a no-op or a refused verdict needs no lock.
+        done = promotion_policy(
+            target=target,
+            to_stage=to_stage,
+            from_stage=None,
+            current=holder(to_stage),
+            from_holder=None,
+            label=label,
+        )
+        if done is not None:
+            return done
         with self._lock(model):
             # Check-and-set: read again inside the lock, nobody else writes now.
-            current = self.resolve(model, to_stage)
-            previous = current.version if current else None
-            if previous == target.version:
-                return Promotion(
-                    model=model,
-                    stage=to_stage,
-                    version=target.version,
-                    previous=previous,
-                    changed=False,
-                )
-            if from_stage is not None:
-                holder = self.resolve(model, from_stage)
-                if holder is None or holder.version != target.version:
-                    raise CheckFailed(
-                        f"{model} version {target.version} is not in {from_stage} "
-                        f"({from_stage} holds {holder.version if holder else 'no version'}); "
-                        f"promote what {from_stage} holds, or drop --from-stage to assign directly"
-                    )
+            previous = holder(to_stage)
+            done = promotion_policy(
+                target=target,
+                to_stage=to_stage,
+                from_stage=from_stage,
+                current=previous,
+                from_holder=holder(from_stage) if from_stage else None,
+                label=label,
+            )
+            if done is not None:
+                return done
             event = self._set(
                 model,
                 self._registered_model(model),
                 stage=to_stage,
                 version=target.version,
                 previous=previous,
-                action="promote" if from_stage else "assign",
+                action=promotion_action(from_stage),
                 from_stage=from_stage,
             )
         return Promotion(
