@@ -12,7 +12,6 @@ merges such edits into each new rendering instead of overwriting them.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from importlib import resources
