@@ -18,13 +18,15 @@ from prometheus_server import free_port, openmetrics, prometheus
 from mlci.errors import UsageError
 from mlci.prometheus import Prometheus, PrometheusUnavailable, parse_duration
 
-NOW = time.time()
-
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """10 minutes of two deployments' request counters, 600 req/min each, 1% vs 2% errors."""
-    start = NOW - 600
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, float]]:
+    """10 minutes of two deployments' request counters, 600 req/min each, 1% vs 2% errors.
+
+    Yields the URL and the time the recording ends; queries are evaluated at it.
+    """
+    now = time.time()
+    start = now - 600
     series: dict[str, list[tuple[float, float]]] = {}
     for deployment, errors_per_min in (("stable", 6), ("canary", 12)):
         ok_key = f'http_requests_total{{code="200",deployment="{deployment}"}}'
@@ -32,46 +34,48 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         series[ok_key] = [(start + 15 * i, (600 - errors_per_min) * i / 4) for i in range(41)]
         series[err_key] = [(start + 15 * i, errors_per_min * i / 4) for i in range(41)]
     with prometheus(tmp_path_factory.mktemp("prom"), recorded=openmetrics(series)) as url:
-        yield url
+        yield url, now
 
 
-def test_instant_query_returns_labelled_samples(recorded: str) -> None:
-    client = Prometheus(recorded)
-    samples = client.query("sum by (deployment) (increase(http_requests_total[5m]))")
+def test_instant_query_returns_labelled_samples(recorded: tuple[str, float]) -> None:
+    client = Prometheus(recorded[0])
+    samples = client.query(
+        "sum by (deployment) (increase(http_requests_total[5m]))", at=recorded[1]
+    )
     by_deployment = {s.labels["deployment"]: s.value for s in samples}
     assert set(by_deployment) == {"stable", "canary"}
     # 600 requests a minute over 5 minutes, extrapolated by increase(): about 3000
     assert 2800 < by_deployment["stable"] < 3200
 
 
-def test_error_ratio_of_each_side(recorded: str) -> None:
-    client = Prometheus(recorded)
+def test_error_ratio_of_each_side(recorded: tuple[str, float]) -> None:
+    client = Prometheus(recorded[0])
     ratio = (
         'sum(rate(http_requests_total{{deployment="{d}",code=~"5.."}}[5m]))'
         ' / sum(rate(http_requests_total{{deployment="{d}"}}[5m]))'
     )
-    stable = client.value(ratio.format(d="stable"))
-    canary = client.value(ratio.format(d="canary"))
+    stable = client.value(ratio.format(d="stable"), at=recorded[1])
+    canary = client.value(ratio.format(d="canary"), at=recorded[1])
     assert stable is not None and canary is not None
     assert stable == pytest.approx(0.01, rel=0.05)
     assert canary == pytest.approx(0.02, rel=0.05)
 
 
-def test_scalar_answer_is_one_unlabelled_sample(recorded: str) -> None:
-    samples = Prometheus(recorded).query("scalar(vector(3))")
+def test_scalar_answer_is_one_unlabelled_sample(recorded: tuple[str, float]) -> None:
+    samples = Prometheus(recorded[0]).query("scalar(vector(3))")
     assert len(samples) == 1 and samples[0].labels == {} and samples[0].value == 3.0
 
 
-def test_no_data_is_none_and_nan_is_none(recorded: str) -> None:
-    client = Prometheus(recorded)
+def test_no_data_is_none_and_nan_is_none(recorded: tuple[str, float]) -> None:
+    client = Prometheus(recorded[0])
     assert client.value('sum(rate(http_requests_total{deployment="nope"}[5m]))') is None
     assert client.value("vector(0) / vector(0)") is None
 
 
-def test_range_query_returns_points_at_each_step(recorded: str) -> None:
-    series = Prometheus(recorded).query_range(
+def test_range_query_returns_points_at_each_step(recorded: tuple[str, float]) -> None:
+    series = Prometheus(recorded[0]).query_range(
         'sum(rate(http_requests_total{deployment="canary"}[1m]))',
-        start=NOW - 300, end=NOW - 60, step=60,
+        start=recorded[1] - 300, end=recorded[1] - 60, step=60,
     )  # fmt: skip
     assert len(series) == 1
     points = series[0].points
@@ -80,21 +84,23 @@ def test_range_query_returns_points_at_each_step(recorded: str) -> None:
     assert [round(b[0] - a[0]) for a, b in itertools.pairwise(points)] == [60] * 4
 
 
-def test_evaluation_at_a_past_instant(recorded: str) -> None:
-    client = Prometheus(recorded)
-    before = client.value("sum(http_requests_total)", at=NOW - 300)
-    after = client.value("sum(http_requests_total)", at=NOW - 60)
+def test_evaluation_at_a_past_instant(recorded: tuple[str, float]) -> None:
+    client = Prometheus(recorded[0])
+    before = client.value("sum(http_requests_total)", at=recorded[1] - 300)
+    after = client.value("sum(http_requests_total)", at=recorded[1] - 60)
     assert before is not None and after is not None and after > before
 
 
-def test_many_series_where_one_number_is_needed_is_a_usage_error(recorded: str) -> None:
+def test_many_series_where_one_number_is_needed_is_a_usage_error(
+    recorded: tuple[str, float],
+) -> None:
     with pytest.raises(UsageError, match="expected one number"):
-        Prometheus(recorded).value("http_requests_total")
+        Prometheus(recorded[0]).value("http_requests_total")
 
 
-def test_bad_promql_is_a_usage_error_quoting_prometheus(recorded: str) -> None:
+def test_bad_promql_is_a_usage_error_quoting_prometheus(recorded: tuple[str, float]) -> None:
     with pytest.raises(UsageError, match=r"rejected the query \(bad_data\)"):
-        Prometheus(recorded).query("sum(rate(http_requests_total[5m]")
+        Prometheus(recorded[0]).query("sum(rate(http_requests_total[5m]")
 
 
 def test_unreachable_server_is_unavailable_not_usage() -> None:
