@@ -789,6 +789,216 @@ def report_cmd(
     _publish(result, title="report")
 
 
+# --------------------------------------------------------------------------- rollouts (issue 11)
+
+
+def _rollout_options(func: Any) -> Any:
+    """Options canary-deploy and blue-green-deploy share."""
+    options = [
+        config_option,
+        click.option(
+            "--prometheus-url", metavar="URL", help="Override prometheus.url of the section."
+        ),
+        click.option("--interval", metavar="DURATION", help="Override the analysis interval."),
+        click.option(
+            "--model-version",
+            metavar="V",
+            envvar="MLCI_MODEL_VERSION",
+            help="The version being rolled out; moves the registry's production stage "
+            "after a promotion. [default: $MLCI_MODEL_VERSION]",
+        ),
+        click.option(
+            "--no-registry",
+            is_flag=True,
+            help="Do not move the registry's production stage after a promotion.",
+        ),
+        click.option(
+            "--from-stage",
+            metavar="STAGE",
+            default="staging",
+            show_default=True,
+            help="The registry refuses a version not in this stage ('' for none).",
+        ),
+        push_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _rollout_setup(
+    config_path: Path, section: str, *, model_version: str | None, no_registry: bool,
+    from_stage: str, push: bool,
+) -> tuple[Any, Any]:  # fmt: skip
+    """The rollout section of mlci.yaml and, unless told not to, the registry target."""
+    from mlci import config as config_module
+    from mlci.commands.canary_deploy import RegistryTarget
+
+    loaded = config_module.load(config_path)
+    settings = getattr(loaded.config.deploy.production, section)
+    target = None
+    if not no_registry and model_version:
+        ctx = _open_registry_for_cli(
+            model_name=None, config_name=str(config_path), backend="", root=Path("."),
+            tracking_uri=None, push=push,
+        )  # fmt: skip
+        target = RegistryTarget(
+            registry=ctx.registry,
+            model=ctx.model,
+            to_stage=_stage_name("production", ctx.config),
+            from_stage=_stage_name(from_stage, ctx.config) if from_stage else None,
+        )
+    return settings, target
+
+
+def _echo_interval(record: Any) -> None:
+    from mlci.deploy.report import interval_line
+
+    click.echo(interval_line(record))
+
+
+@cli.command("canary-deploy", context_settings=CONTEXT_SETTINGS)
+@_rollout_options
+@click.option("--steps", metavar="W,W,…", help="Override the traffic steps, e.g. 10,25,50.")
+@click.option("--duration", metavar="DURATION", help="Override the total observation time.")
+def canary_deploy_cmd(
+    config_path: Path, prometheus_url: str | None, interval: str | None,
+    model_version: str | None, no_registry: bool, from_stage: str, push: bool,
+    steps: str | None, duration: str | None,
+) -> None:  # fmt: skip
+    """Roll a new version out as a canary, judged live, promoted or rolled back.
+
+    \b
+    Settings: deploy.production.canary in mlci.yaml (flags override). The
+    router deploys the new version beside stable, then traffic moves through
+    the steps (default 10, 25, 50 %), each held duration/len(steps). Every
+    interval the judge compares canary with stable in Prometheus (error rate,
+    latency quantile, your PromQL checks) and prints the values, thresholds and
+    verdict. Promoted: 100 % on the new version, the old one retired, the
+    registry's production stage moved to --model-version. Rolled back: traffic
+    back to stable, the canary removed, the registry untouched. Outputs:
+    decision (promoted/rolled-back), reason.
+
+    \b
+    Exit codes: 0 promoted, 1 rolled back (or the registry refused the move),
+    2 bad input before any traffic moved (config, router, Prometheus).
+    """
+    import dataclasses
+
+    from mlci.commands import canary_deploy
+    from mlci.deploy import configure
+
+    with _annotated("canary-deploy"):
+        settings, target = _rollout_setup(
+            config_path, "canary", model_version=model_version, no_registry=no_registry,
+            from_stage=from_stage, push=push,
+        )  # fmt: skip
+        result = canary_deploy.run(
+            settings=settings,
+            cwd=Path.cwd(),
+            overrides=configure.Overrides(
+                prometheus_url=prometheus_url,
+                interval=interval,
+                steps=canary_deploy.steps_option(steps),
+                duration=duration,
+            ),
+            model_version=model_version,
+            registry=target,
+            env=configure.deploy_env(),
+            on_interval=_echo_interval,
+        )
+    _publish(dataclasses.replace(result, printed_live=True), title="canary-deploy")
+
+
+@cli.command("blue-green-deploy", context_settings=CONTEXT_SETTINGS)
+@_rollout_options
+@click.option("--verify-duration", metavar="DURATION", help="Override verify_duration.")
+def blue_green_deploy_cmd(
+    config_path: Path, prometheus_url: str | None, interval: str | None,
+    model_version: str | None, no_registry: bool, from_stage: str, push: bool,
+    verify_duration: str | None,
+) -> None:  # fmt: skip
+    """Roll a new version out blue-green: verify green, switch, watch, retire blue.
+
+    \b
+    Settings: deploy.production.blue_green in mlci.yaml (flags override). The
+    router deploys green beside blue; the verify command runs against green's
+    endpoint (MLCI_ENDPOINT); all traffic switches; for verify_duration the
+    judge compares green with blue's traffic from before the switch. Promoted:
+    blue retired, the registry's production stage moved. A failed verification
+    or a bad verdict switches back to blue. Outputs: decision, reason.
+
+    \b
+    Exit codes: 0 promoted, 1 rolled back, 2 bad input before any traffic moved.
+    """
+    import dataclasses
+
+    from mlci.commands import blue_green_deploy
+    from mlci.deploy import configure
+
+    with _annotated("blue-green-deploy"):
+        settings, target = _rollout_setup(
+            config_path, "blue_green", model_version=model_version, no_registry=no_registry,
+            from_stage=from_stage, push=push,
+        )  # fmt: skip
+        result = blue_green_deploy.run(
+            settings=settings,
+            cwd=Path.cwd(),
+            overrides=configure.Overrides(
+                prometheus_url=prometheus_url, interval=interval, duration=verify_duration
+            ),
+            model_version=model_version,
+            registry=target,
+            env=configure.deploy_env(),
+            on_interval=_echo_interval,
+        )
+    _publish(dataclasses.replace(result, printed_live=True), title="blue-green-deploy")
+
+
+@cli.command("canary-analyze", context_settings=CONTEXT_SETTINGS)
+@config_option
+@click.option("--prometheus-url", metavar="URL", help="Override prometheus.url.")
+@click.option(
+    "--lookback", metavar="DURATION", help="Replay the last DURATION of recorded data. [30m]"
+)
+@click.option("--duration", metavar="DURATION", help="Judge live for DURATION instead.")
+@click.option("--interval", metavar="DURATION", help="Analysis interval. [canary.interval]")
+def canary_analyze_cmd(
+    config_path: Path, prometheus_url: str | None, lookback: str | None,
+    duration: str | None, interval: str | None,
+) -> None:  # fmt: skip
+    """Judge a canary against stable in Prometheus without touching traffic.
+
+    \b
+    Uses the checks of deploy.production.canary in mlci.yaml (defaults when
+    there is no mlci.yaml): over the last --lookback of recorded data replayed
+    interval by interval, or live for --duration. Judges rollouts made by
+    other tools too. Outputs: decision (healthy/unhealthy), reason.
+
+    \b
+    Example:
+      mlci canary-analyze --prometheus-url http://prometheus:9090 --lookback 30m
+
+    \b
+    Exit codes: 0 healthy, 1 unhealthy, 2 bad input (URL, durations, PromQL,
+    unreachable Prometheus).
+    """
+    from mlci import config as config_module
+    from mlci.commands import canary_analyze
+    from mlci.config import Canary
+
+    with _annotated("canary-analyze"):
+        settings: Any = Canary()
+        if config_path.is_file() or config_path != Path("mlci.yaml"):
+            settings = config_module.load(config_path).config.deploy.production.canary
+        result = canary_analyze.run(
+            settings=settings, prometheus_url=prometheus_url, lookback=lookback,
+            duration=duration, interval=interval,
+            on_interval=_echo_interval if duration else None,
+        )  # fmt: skip
+    _publish(result, title="canary-analyze")
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -379,23 +379,236 @@ def _duration(value: str) -> str:
     return value
 
 
+class RolloutRouter(_Section):
+    """Where a rollout moves traffic: your own commands, or kubectl."""
+
+    type: Literal["command", "kubernetes"] = Field(
+        "command",
+        description="command: your commands with {weight} substituted (nginx, SageMaker, "
+        "Vertex AI, Azure ML…); kubernetes: kubectl against your cluster.",
+    )
+    set_weight: str | None = Field(
+        None,
+        description="command router: sends {weight} % of the traffic to the new version, "
+        "e.g. ./route.sh {weight}.",
+    )
+    deploy: str | None = Field(
+        None, description="command router: starts the new version beside the current one."
+    )
+    promote: str | None = Field(
+        None, description="command router: after 100 %, retires the old version."
+    )
+    rollback: str | None = Field(
+        None, description="command router: after 0 %, removes the new version."
+    )
+    timeout: str = Field("10m", description="Longest a router command or kubectl call may take.")
+    deployment: str | None = Field(
+        None, description="kubernetes router: the stable Deployment's name (and its app label)."
+    )
+    namespace: str | None = Field(None, description="kubernetes router: the namespace.")
+    context: str | None = Field(None, description="kubernetes router: the kubeconfig context.")
+    route: str | None = Field(
+        None,
+        description="kubernetes router: a Gateway API HTTPRoute whose backend weights split "
+        "traffic (default: replica ratio behind the stable Service).",
+    )
+    manifests: str | None = Field(
+        None,
+        description="kubernetes router: directory of your manifests (kustomize or plain "
+        "YAML) holding the Deployment; default: minimal manifests mlci renders.",
+    )
+    port: int = Field(8080, ge=1, le=65535, description="kubernetes router: container port.")
+
+    _check = field_validator("timeout")(classmethod(lambda cls, v: _duration(v)))
+
+    @model_validator(mode="after")
+    def _complete(self) -> RolloutRouter:
+        if self.type == "command" and not self.set_weight:
+            raise ValueError(
+                "the command router needs set_weight: the command that routes {weight} % "
+                "to the new version, e.g. ./route.sh {weight}"
+            )
+        if self.set_weight is not None and "{weight}" not in self.set_weight:
+            raise ValueError(f"set_weight must contain {{weight}}, got {self.set_weight!r}")
+        if self.type == "kubernetes" and not self.deployment:
+            raise ValueError("the kubernetes router needs deployment: the stable Deployment")
+        return self
+
+
+class RolloutPrometheus(_Section):
+    """The Prometheus server the judge queries."""
+
+    url: str | None = Field(None, description="Base URL, e.g. http://prometheus:9090.")
+    token_secret: str | None = Field(
+        None, description="Secret holding a bearer token for Prometheus (sent, never printed)."
+    )
+    timeout: str = Field("10s", description="Longest one query may take.")
+
+    @field_validator("token_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None:
+            _secret_names([value])
+        return value
+
+    _check = field_validator("timeout")(classmethod(lambda cls, v: _duration(v)))
+
+
+class RolloutMetrics(_Section):
+    """Where the ready-made checks find their series."""
+
+    requests: str = Field("http_requests_total", description="Request counter.")
+    duration: str = Field(
+        "http_request_duration_seconds", description="Request latency histogram (seconds)."
+    )
+    deployment_label: str = Field(
+        "deployment", description="Label that tells the two versions apart."
+    )
+    canary: str = Field("canary", description="Its value on the new version (canary, green).")
+    stable: str = Field("stable", description="Its value on the current version (stable, blue).")
+    code_label: str = Field("code", description="Label holding the HTTP status code.")
+    error_codes: str = Field("5..", description="Regex of the codes counted as errors.")
+    selector: str = Field(
+        "", description='Extra label matchers for every query, e.g. namespace="prod".'
+    )
+
+
+class ErrorRateCheck(_Section):
+    """The canary's error rate against stable's."""
+
+    enabled: bool = True
+    max: float | None = Field(
+        None, ge=0, le=1, description="Static ceiling of the canary's error rate per interval."
+    )
+    ratio: float = Field(
+        2.0, gt=1, description="The sequential test rolls back on evidence of this x stable's rate."
+    )
+
+
+class LatencyCheck(_Section):
+    """The canary's latency quantile against stable's."""
+
+    enabled: bool = True
+    quantile: float = Field(0.99, gt=0, lt=1, description="Which quantile: 0.99 is p99.")
+    max: float | None = Field(
+        None, gt=0, description="Static ceiling of the canary's quantile per interval, seconds."
+    )
+    ratio: float = Field(
+        2.0,
+        gt=1,
+        description="The sequential test rolls back on evidence that this x as many canary "
+        "requests as stable's are slower than stable's quantile.",
+    )
+
+
+class QueryCheck(_Section):
+    """Your own PromQL check: one number per interval against a threshold."""
+
+    name: str
+    query: str = Field(
+        description="PromQL returning one number; {{ window }}, {{ canary }}, {{ stable }} "
+        "are substituted."
+    )
+    max: float | None = None
+    min: float | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> QueryCheck:
+        if self.max is None and self.min is None:
+            raise ValueError(f"check {self.name!r} needs max or min")
+        return self
+
+
+class RolloutChecks(_Section):
+    """What the judge measures every interval."""
+
+    error_rate: ErrorRateCheck = Field(default_factory=ErrorRateCheck)
+    latency: LatencyCheck = Field(default_factory=LatencyCheck)
+    queries: list[QueryCheck] = Field(default_factory=list, description="Your own PromQL checks.")
+
+
+class RolloutAnalysis(_Section):
+    """How the judge decides."""
+
+    false_rollback_rate: float = Field(
+        0.01,
+        gt=0,
+        lt=0.5,
+        description="Chance a healthy version is rolled back (the test's alpha).",
+    )
+    min_requests: int = Field(
+        500, ge=0, description="No promotion before the new version served this many requests."
+    )
+    missing_limit: int = Field(
+        2, ge=1, description="Consecutive intervals without data (or Prometheus) that roll back."
+    )
+    failure_limit: int = Field(
+        2, ge=1, description="Consecutive static-threshold breaches that roll back."
+    )
+    metrics: RolloutMetrics = Field(default_factory=RolloutMetrics)
+
+
 class Canary(_Section):
-    """Canary rollout settings."""
+    """Canary rollout: traffic in steps, judged every interval."""
 
-    percentage: int = Field(10, ge=1, le=99, description="Traffic share of the canary, in percent.")
-    duration: str = Field("30m", description="How long the canary is observed before promotion.")
+    percentage: int = Field(
+        10, ge=1, le=99, description="Deprecated: the first of steps is the first share."
+    )
+    steps: list[int] = Field(
+        default_factory=lambda: [10, 25, 50],
+        description="Traffic shares (%) of the canary, each held duration / len(steps).",
+    )
+    duration: str = Field(
+        "15m", description="How long the canary is observed in all before promotion."
+    )
+    interval: str = Field("1m", description="Analysis interval: one verdict each.")
+    router: RolloutRouter | None = Field(
+        None, description="Where traffic moves (required for a canary rollout)."
+    )
+    prometheus: RolloutPrometheus = Field(default_factory=RolloutPrometheus)
+    checks: RolloutChecks = Field(default_factory=RolloutChecks)
+    analysis: RolloutAnalysis = Field(default_factory=RolloutAnalysis)
 
-    _check = field_validator("duration")(classmethod(lambda cls, v: _duration(v)))
+    _check = field_validator("duration", "interval")(classmethod(lambda cls, v: _duration(v)))
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("needs at least one step, e.g. [10, 25, 50]")
+        if any(not 1 <= w <= 99 for w in value):
+            raise ValueError(f"steps are traffic shares between 1 and 99, got {value}")
+        if value != sorted(set(value)):
+            raise ValueError(f"steps must increase, got {value}")
+        return value
 
 
 class BlueGreen(_Section):
-    """Blue-green rollout settings."""
+    """Blue-green rollout: verify green, switch everything, watch, retire blue."""
 
     verify_duration: str = Field(
-        "10m", description="How long the green deployment is observed before traffic switches."
+        "10m", description="How long green is watched after the switch before blue is retired."
     )
+    verify: str | None = Field(
+        None,
+        description="Command run against green before the switch (MLCI_ENDPOINT is green's "
+        "endpoint), e.g. pytest tests/integration; exit 0 passes.",
+    )
+    endpoint: str | None = Field(None, description="Green's own endpoint, given to verify.")
+    baseline: str = Field(
+        "10m", description="Blue's traffic over this window before the switch is the baseline."
+    )
+    interval: str = Field("1m", description="Analysis interval: one verdict each.")
+    router: RolloutRouter | None = Field(
+        None, description="Where traffic moves (required for a blue-green rollout)."
+    )
+    prometheus: RolloutPrometheus = Field(default_factory=RolloutPrometheus)
+    checks: RolloutChecks = Field(default_factory=RolloutChecks)
+    analysis: RolloutAnalysis = Field(default_factory=RolloutAnalysis)
 
-    _check = field_validator("verify_duration")(classmethod(lambda cls, v: _duration(v)))
+    _check = field_validator("verify_duration", "baseline", "interval")(
+        classmethod(lambda cls, v: _duration(v))
+    )
 
 
 class ProductionDeploy(_Section):
@@ -564,6 +777,14 @@ class Config(_Section):
             names.add(self.registry.tracking_uri_secret)
         if self.image.enabled and self.image.password_secret and self.image.username_secret:
             names |= {self.image.username_secret, self.image.password_secret}
+        production = self.deploy.production
+        rollout: Canary | BlueGreen | None = None
+        if production.strategy == "canary":
+            rollout = production.canary
+        elif production.strategy == "blue-green":
+            rollout = production.blue_green
+        if rollout is not None and rollout.prometheus.token_secret:
+            names.add(rollout.prometheus.token_secret)
         return sorted(names)
 
 

@@ -1,0 +1,112 @@
+"""``mlci blue-green-deploy``: deploy green beside blue, verify, switch, watch, retire blue.
+
+A failed verification or a bad verdict while green serves everything switches
+back to blue (exit 1); the registry's production stage moves only after blue
+is retired.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlci.commands.canary_deploy import RegistryTarget, RolloutResult, move_registry
+from mlci.deploy import configure
+from mlci.deploy.analysis import PrometheusSource
+from mlci.deploy.judge import IntervalRecord
+from mlci.deploy.rollout import Clock
+from mlci.deploy.rollout import blue_green as run_blue_green
+from mlci.errors import UsageError
+
+_TAIL = 400
+
+
+@dataclass(frozen=True)
+class BlueGreenDeployResult(RolloutResult):
+    pass
+
+
+def verifier(
+    command: str | None,
+    *,
+    endpoint: str | None,
+    cwd: Path,
+    env: Mapping[str, str] | None,
+    timeout: float,
+) -> Callable[[], str | None] | None:
+    """The verification run against green: ``None`` when it passed, else why not."""
+    if not command:
+        return None
+
+    def verify() -> str | None:
+        run_env = {**os.environ, **(env or {})}
+        if endpoint:
+            run_env["MLCI_ENDPOINT"] = endpoint
+        try:
+            proc = subprocess.run(
+                ["bash", "-c", command], cwd=cwd, env=run_env, capture_output=True,
+                text=True, timeout=timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return f"{command} timed out after {timeout:g}s"
+        except OSError as exc:
+            return f"{command} could not start: {exc}"
+        if proc.returncode == 0:
+            return None
+        tail = (proc.stdout + proc.stderr).strip().splitlines()
+        last = tail[-1][:_TAIL] if tail else ""
+        return f"{command} exited {proc.returncode}" + (f": {last}" if last else "")
+
+    return verify
+
+
+def run(
+    *,
+    settings: Any,
+    cwd: Path,
+    overrides: configure.Overrides | None = None,
+    model_version: str | None = None,
+    registry: RegistryTarget | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    on_interval: Callable[[IntervalRecord], None] | None = None,
+) -> BlueGreenDeployResult:
+    """Run one blue-green rollout with ``settings`` (a ``deploy.production.blue_green`` section)."""
+    flags = overrides or configure.Overrides()
+    interval = configure.seconds(flags.interval or settings.interval, what="interval")
+    duration = configure.seconds(flags.duration or settings.verify_duration, what="verify_duration")
+    baseline = configure.seconds(settings.baseline, what="baseline")
+    if registry is not None and not model_version:
+        raise UsageError(
+            "the registry moves only for a known version: pass --model-version "
+            "(or set MLCI_MODEL_VERSION), or --no-registry"
+        )
+    spec = configure.analysis(settings)
+    client = configure.prometheus(settings, flags.prometheus_url)
+    router = configure.router(settings, cwd=cwd, env=env)
+    router_timeout = configure.seconds(settings.router.timeout, what="router.timeout")
+    outcome = run_blue_green(
+        router=router,
+        source=PrometheusSource(client, spec),
+        rules=spec.rules(),
+        settings=spec.settings,
+        interval=interval,
+        verify_duration=duration,
+        baseline_window=baseline,
+        verify=verifier(
+            settings.verify, endpoint=settings.endpoint, cwd=cwd, env=env, timeout=router_timeout
+        ),
+        clock=clock,
+        on_interval=on_interval,
+    )
+    move = None
+    if outcome.promoted and registry is not None and model_version:
+        move = move_registry(
+            registry.registry, model=registry.model, version=model_version,
+            to_stage=registry.to_stage, from_stage=registry.from_stage,
+        )  # fmt: skip
+    return BlueGreenDeployResult(outcome=outcome, model_version=model_version, registry=move)

@@ -1,0 +1,209 @@
+"""``mlci canary-deploy``: deploy beside stable, shift traffic in steps, judge live, decide.
+
+Ends in exactly one of *promoted* (100 % on the new version, the old one
+retired, the registry's production stage moved to the version) or *rolled back*
+(traffic back to stable, the canary removed, the registry untouched, exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlci.commands import Result
+from mlci.deploy import configure
+from mlci.deploy.analysis import PrometheusSource
+from mlci.deploy.judge import IntervalRecord
+from mlci.deploy.report import interval_line, intervals_table
+from mlci.deploy.rollout import Clock, Outcome, Schedule
+from mlci.deploy.rollout import canary as run_canary
+from mlci.errors import CheckFailed, MlciError, UsageError
+
+
+@dataclass(frozen=True)
+class RegistryMove:
+    """What happened to the registry's production stage after the rollout."""
+
+    model: str
+    version: str
+    stage: str
+    moved: bool
+    previous: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RolloutResult(Result):
+    outcome: Outcome
+    model_version: str | None = None
+    registry: RegistryMove | None = None
+    #: the CLI printed each interval as it was judged; the final text is the verdict only
+    printed_live: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.promoted and (self.registry is None or self.registry.error is None)
+
+    @property
+    def title(self) -> str:
+        return "canary" if self.outcome.strategy == "canary" else "blue-green deployment"
+
+    def _headline(self) -> str:
+        o = self.outcome
+        what = f" {self.model_version}" if self.model_version else ""
+        if o.promoted:
+            return f"{self.title}{what} promoted: {o.reason}"
+        return f"{self.title}{what} rolled back at {o.reached}%: {o.reason}"
+
+    def _rollback_line(self) -> str | None:
+        o = self.outcome
+        if o.rollback_ok is None:
+            return None
+        if o.rollback_ok:
+            return "rollback: done — all traffic is back on the previous version"
+        return f"rollback: FAILED — {o.rollback_error}; check the traffic split by hand"
+
+    def _registry_line(self) -> str | None:
+        r = self.registry
+        if r is None:
+            return None
+        if r.error:
+            return f"registry: {r.stage} NOT moved to {r.version}: {r.error}"
+        if not r.moved:
+            return f"registry: {r.model} {r.version} already holds {r.stage}"
+        return f"registry: {r.model} {r.stage} → {r.version} (previous: {r.previous or 'none'})"
+
+    def render_text(self) -> str:
+        lines = [] if self.printed_live else [interval_line(r) for r in self.outcome.intervals]
+        lines.append(self._headline())
+        lines.extend(x for x in (self._rollback_line(), self._registry_line()) if x)
+        return "\n".join(lines) + "\n"
+
+    def render_markdown(self) -> str:
+        o = self.outcome
+        icon = "✅" if o.promoted else "❌"
+        parts = [
+            f"### {icon} {self.title.capitalize()} {o.decision}"
+            + (f": `{self.model_version}`" if self.model_version else ""),
+            "",
+            f"**Reason:** {o.reason}",
+            "",
+            f"Steps {', '.join(f'{w}%' for w in o.steps)} · reached {o.reached}% · "
+            f"{len(o.intervals)} intervals · {o.seconds / 60:.1f} min",
+            "",
+        ]
+        for line in (self._rollback_line(), self._registry_line()):
+            if line:
+                parts.extend([f"- {line}", ""])
+        parts.append(intervals_table(o.intervals))
+        return "\n".join(parts)
+
+    def outputs(self) -> Mapping[str, str]:
+        out = {"decision": self.outcome.decision, "reason": self.outcome.reason}
+        if self.model_version:
+            out["model_version"] = self.model_version
+        return out
+
+    def failures(self) -> Sequence[str]:
+        if not self.outcome.promoted:
+            return [self._headline()]
+        if self.registry is not None and self.registry.error:
+            return [str(self._registry_line())]
+        return []
+
+    def failure(self) -> str:
+        reasons = list(self.failures())
+        return reasons[0] if reasons else ""
+
+
+@dataclass(frozen=True)
+class CanaryDeployResult(RolloutResult):
+    pass
+
+
+def move_registry(
+    registry: Any,
+    *,
+    model: str,
+    version: str,
+    to_stage: str,
+    from_stage: str | None,
+) -> RegistryMove:
+    """Promote ``version`` to ``to_stage`` through the registry interface; failures are reported."""
+    try:
+        promotion = registry.promote(model, version, to_stage=to_stage, from_stage=from_stage)
+    except (CheckFailed, MlciError) as exc:
+        return RegistryMove(model, version, to_stage, moved=False, error=str(exc))
+    return RegistryMove(
+        model, promotion.version, to_stage, moved=bool(promotion.changed),
+        previous=promotion.previous,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    """Where a promoted version is recorded: an open registry and the stage names."""
+
+    registry: Any
+    model: str
+    to_stage: str
+    from_stage: str | None
+
+
+def run(
+    *,
+    settings: Any,
+    cwd: Path,
+    overrides: configure.Overrides | None = None,
+    model_version: str | None = None,
+    registry: RegistryTarget | None = None,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    on_interval: Callable[[IntervalRecord], None] | None = None,
+) -> CanaryDeployResult:
+    """Run one canary rollout with ``settings`` (a ``deploy.production.canary`` section)."""
+    flags = overrides or configure.Overrides()
+    steps = flags.steps or tuple(settings.steps)
+    interval = configure.seconds(flags.interval or settings.interval, what="interval")
+    duration = configure.seconds(flags.duration or settings.duration, what="duration")
+    step_duration = duration / len(steps) if steps else 0.0
+    schedule = Schedule(steps=tuple(steps), interval=interval, step_duration=step_duration)
+    if registry is not None and not model_version:
+        raise UsageError(
+            "the registry moves only for a known version: pass --model-version "
+            "(or set MLCI_MODEL_VERSION), or --no-registry"
+        )
+    spec = configure.analysis(settings)
+    client = configure.prometheus(settings, flags.prometheus_url)
+    router = configure.router(settings, cwd=cwd, env=env)
+    outcome = run_canary(
+        router=router,
+        source=PrometheusSource(client, spec),
+        rules=spec.rules(),
+        settings=spec.settings,
+        schedule=schedule,
+        clock=clock,
+        on_interval=on_interval,
+    )
+    move = None
+    if outcome.promoted and registry is not None and model_version:
+        move = move_registry(
+            registry.registry, model=registry.model, version=model_version,
+            to_stage=registry.to_stage, from_stage=registry.from_stage,
+        )  # fmt: skip
+    return CanaryDeployResult(outcome=outcome, model_version=model_version, registry=move)
+
+
+def steps_option(text: str | None) -> tuple[int, ...] | None:
+    """``--steps 10,25,50`` → (10, 25, 50)."""
+    if text is None:
+        return None
+    try:
+        steps = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise UsageError(f"--steps takes weights like 10,25,50, got {text!r}") from None
+    if not steps:
+        raise UsageError("--steps is empty: give weights like 10,25,50")
+    return steps
