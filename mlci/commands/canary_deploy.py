@@ -198,12 +198,10 @@ def run(
 
 def steps_option(text: str | None) -> tuple[int, ...] | None:
     """``--steps 10,25,50`` → (10, 25, 50)."""
-    if text is None:
+    if not text:
         return None
     try:
         steps = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
         raise UsageError(f"--steps takes weights like 10,25,50, got {text!r}") from None
-    if not steps:
-        raise UsageError("--steps is empty: give weights like 10,25,50")
-    return steps
+    return steps or None
