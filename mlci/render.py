@@ -57,19 +57,20 @@ _KNOWN_LABEL = re.compile(
 )
 
 
-# Rollout strategies whose action this version of mlci does not ship yet (the rollout issue
-# brings them); the generated deploy-production job names the action regardless.
-NOT_YET_SHIPPED = {"canary": "canary-deploy", "blue-green": "blue-green-deploy"}
-
-
 def notices(config: Config) -> list[str]:
-    """What the user must know about a config that renders fine but cannot run yet."""
-    strategy = config.deploy.production.strategy
-    if strategy in NOT_YET_SHIPPED:
+    """What the user must know about a config that renders fine but cannot run as it is."""
+    production = config.deploy.production
+    router = None
+    if production.strategy == "canary":
+        router = production.canary.router
+    elif production.strategy == "blue-green":
+        router = production.blue_green.router
+    if production.strategy != "direct" and router is None:
+        section = "canary" if production.strategy == "canary" else "blue_green"
         return [
-            f"deploy.production.strategy {strategy} uses the {NOT_YET_SHIPPED[strategy]} action, "
-            "which this version of mlci does not ship yet: deploy-production will fail at that "
-            "step until it does; use strategy: direct (your deploy command) meanwhile"
+            f"deploy.production.strategy {production.strategy} needs "
+            f"deploy.production.{section}.router (where traffic moves) and .prometheus.url "
+            "(what judges it): deploy-production exits 2 until they are set (docs/deploy.md)"
         ]
     return []
 

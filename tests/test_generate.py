@@ -79,7 +79,7 @@ def test_generate_notes_what_cannot_run_yet(git_repo: Path, mlci: RunMlci) -> No
     proc = mlci("generate", cwd=git_repo)
     assert proc.returncode == 0, proc.stderr
     assert (
-        "note: deploy.production.strategy blue-green uses the blue-green-deploy action"
+        "note: deploy.production.strategy blue-green needs deploy.production.blue_green.router"
         in proc.stderr
     )
 

@@ -100,8 +100,8 @@ def test_init_with_flags(git_repo: Path, mlci: RunMlci) -> None:
     assert loaded.python.version == "3.12"
     assert loaded.actions.pinned_by_sha
     assert "Add the repository secret MLFLOW_TRACKING_URI" in proc.stdout
-    # canary renders, but its action is not shipped yet: init says so instead of hiding it
-    assert "note: deploy.production.strategy canary uses the canary-deploy action" in proc.stderr
+    # canary renders, but cannot run without a router and a Prometheus: init says so
+    assert "note: deploy.production.strategy canary needs deploy.production.canary.router" in proc.stderr
     pipeline = (git_repo / render.PIPELINE).read_text()
     assert "/actions/validate-model@0123456789abcdef0123456789abcdef01234567" in pipeline
     zizmor = (git_repo / render.ZIZMOR).read_text()

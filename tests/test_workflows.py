@@ -205,11 +205,12 @@ def test_pipeline_job_graph_and_gates() -> None:
     assert production["needs"] == ["train", "deploy-staging", "build-image"]
     assert "github.ref == 'refs/heads/main'" in production["if"]
     assert production["environment"] == "production"
-    promote = production["steps"][1]
-    assert promote["uses"].endswith("/actions/promote-model@v1")
-    assert promote["with"]["from-stage"] == "staging"
-    assert promote["with"]["to-stage"] == "production"
-    assert production["steps"][2]["uses"].endswith("/actions/canary-deploy@v1")
+    # the canary action moves the registry's production stage itself, after a promotion only
+    assert [step["id"] for step in production["steps"]] == ["checkout", "rollout"]
+    rollout = production["steps"][1]
+    assert rollout["uses"].endswith("/actions/canary-deploy@v1")
+    assert rollout["with"]["github-token"] == "${{ github.token }}"
+    assert rollout["env"]["MLCI_MODEL_VERSION"] == "${{ needs.train.outputs.model_version }}"
     assert production["timeout-minutes"] == 90
 
 
@@ -449,11 +450,6 @@ def test_any_valid_config_renders_workflows_that_lint_clean(
 # --------------------------------------------------------------------------- generator <-> actions
 
 ACTIONS = Path(__file__).resolve().parent.parent / "actions"
-# Actions the templates reference that this version of mlci does not ship yet: the rollout
-# issue brings them. A new reference to an action that is neither here nor in actions/ fails.
-NOT_YET_SHIPPED = {"canary-deploy", "blue-green-deploy"}
-
-
 def mlci_steps(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(job id, action name, step) for every step that uses an mlci action."""
     found = []
@@ -473,9 +469,6 @@ def test_generated_steps_match_the_inputs_and_outputs_of_the_actions(name: str) 
         for job_id, action, step in mlci_steps(document):
             seen.add(action)
             path = ACTIONS / action / "action.yml"
-            if action in NOT_YET_SHIPPED:
-                assert not path.exists(), f"{action} ships now: remove it from NOT_YET_SHIPPED"
-                continue
             assert path.is_file(), f"{rel}: {job_id} uses {action}, which actions/ does not have"
             metadata = load_yaml12(path.read_text())
             inputs = metadata.get("inputs", {})
