@@ -101,7 +101,10 @@ def test_init_with_flags(git_repo: Path, mlci: RunMlci) -> None:
     assert loaded.actions.pinned_by_sha
     assert "Add the repository secret MLFLOW_TRACKING_URI" in proc.stdout
     # canary renders, but cannot run without a router and a Prometheus: init says so
-    assert "note: deploy.production.strategy canary needs deploy.production.canary.router" in proc.stderr
+    assert (
+        "note: deploy.production.strategy canary needs deploy.production.canary.router"
+        in proc.stderr
+    )
     pipeline = (git_repo / render.PIPELINE).read_text()
     assert "/actions/validate-model@0123456789abcdef0123456789abcdef01234567" in pipeline
     zizmor = (git_repo / render.ZIZMOR).read_text()

@@ -450,6 +450,8 @@ def test_any_valid_config_renders_workflows_that_lint_clean(
 # --------------------------------------------------------------------------- generator <-> actions
 
 ACTIONS = Path(__file__).resolve().parent.parent / "actions"
+
+
 def mlci_steps(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(job id, action name, step) for every step that uses an mlci action."""
     found = []

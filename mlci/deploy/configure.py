@@ -121,7 +121,9 @@ def router(
         )
     timeout = seconds(config.timeout, what="router.timeout")
     if config.type == "kubernetes":
-        raise UsageError("router type kubernetes is not available in this version: use command")
+        from mlci.deploy.kubernetes import KubernetesRouter
+
+        return KubernetesRouter.from_config(config, cwd=cwd, env=env, timeout=timeout)
     assert config.set_weight is not None  # the config model requires it
     return CommandRouter(
         set_weight_command=config.set_weight,
