@@ -832,21 +832,22 @@ def _rollout_setup(
 ) -> tuple[Any, Any]:  # fmt: skip
     """The rollout section of mlci.yaml and, unless told not to, the registry target."""
     from mlci import config as config_module
+    from mlci.commands._registry import open_registry, stage_name
     from mlci.commands.canary_deploy import RegistryTarget
 
     loaded = config_module.load(config_path)
     settings = getattr(loaded.config.deploy.production, section)
     target = None
     if not no_registry and model_version:
-        ctx = _open_registry_for_cli(
-            model_name=None, config_name=str(config_path), backend="", root=Path("."),
+        ctx = open_registry(
+            model=None, config_path=config_path, backend=None, root=Path("."),
             tracking_uri=None, push=push,
         )  # fmt: skip
         target = RegistryTarget(
             registry=ctx.registry,
             model=ctx.model,
-            to_stage=_stage_name("production", ctx.config),
-            from_stage=_stage_name(from_stage, ctx.config) if from_stage else None,
+            to_stage=stage_name("production", ctx.config),
+            from_stage=stage_name(from_stage, ctx.config) if from_stage else None,
         )
     return settings, target
 
