@@ -832,8 +832,9 @@ def _rollout_setup(
 ) -> tuple[Any, Any]:  # fmt: skip
     """The rollout section of mlci.yaml and, unless told not to, the registry target."""
     from mlci import config as config_module
-    from mlci.commands._registry import open_registry, stage_name
+    from mlci.commands._registry import open_registry
     from mlci.commands.canary_deploy import RegistryTarget
+    from mlci.names import stage_for
 
     loaded = config_module.load(config_path)
     settings = getattr(loaded.config.deploy.production, section)
@@ -843,11 +844,12 @@ def _rollout_setup(
             model=None, config_path=config_path, backend=None, root=Path("."),
             tracking_uri=None, push=push,
         )  # fmt: skip
+        stages = ctx.config.registry.stages if ctx.config is not None else None
         target = RegistryTarget(
             registry=ctx.registry,
             model=ctx.model,
-            to_stage=stage_name("production", ctx.config),
-            from_stage=stage_name(from_stage, ctx.config) if from_stage else None,
+            to_stage=stage_for("production", stages),
+            from_stage=stage_for(from_stage, stages) if from_stage else None,
         )
     return settings, target
 
