@@ -28,7 +28,9 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 config_option = click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    # No dir_okay=False: config.load reports a directory in one line (exit 2).
+    type=click.Path(path_type=Path),
+    metavar="FILE",
     default="mlci.yaml",
     show_default=True,
     help="Path of the mlci config file.",

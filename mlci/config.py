@@ -30,8 +30,10 @@ SCHEMA_URL = "https://raw.githubusercontent.com/mlci-dev/mlci/v1/mlci.schema.jso
 DEFAULT_ACTIONS_REPOSITORY = "mlci-dev/mlci"
 
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_GIT_REF = re.compile(r"^(?![./])(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]+(?<![./])$")
+# GitHub: an owner is letters, digits and single inner hyphens (at most 39 characters);
+# a repository name is letters, digits, ".", "-" and "_" (at most 100), not "." or "..".
+_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_REPO_NAME = re.compile(r"^(?!\.\.?$)[A-Za-z0-9_.-]{1,100}$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
 _RUNNER_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -39,28 +41,118 @@ _PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,2})?$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # strict: a string stays a string (no 120 for "120", no true for 1): what YAML read is
+    # what the workflow gets, or an error.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+
+
+_MAX_SHOWN = 60
+
+
+def show(value: object) -> str:
+    """``repr(value)``, cut to a readable length for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 5] + "...'"
+
+
+def _unique(values: list[str], what: str, *, fold: bool = False) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        key = value.casefold() if fold else value
+        if key in seen:
+            same = "" if seen[key] == value else f" (as {show(seen[key])}; case does not count)"
+            raise ValueError(f"lists the {what} {show(value)} twice{same}; remove one")
+        seen[key] = value
+    return values
 
 
 def _secret_names(names: list[str]) -> list[str]:
     for name in names:
         if not _SECRET_NAME.match(name):
             raise ValueError(
-                f"{name!r} is not a valid secret name "
+                f"{show(name)} is not a valid secret name "
                 "(letters, digits and _; not starting with a digit)"
             )
         if name.upper().startswith("GITHUB_"):
-            raise ValueError(f"{name!r}: secret names may not start with GITHUB_")
-    if len(set(names)) != len(names):
-        raise ValueError("lists a secret twice")
-    return names
+            raise ValueError(f"{show(name)}: secret names may not start with GITHUB_")
+    return _unique(names, "secret", fold=True)
 
 
 def _non_empty_commands(value: list[str]) -> list[str]:
     for command in value:
         if not command.strip():
             raise ValueError("holds an empty command; remove it or write the command")
+    return _unique(value, "command")
+
+
+def _command(value: str | None) -> str | None:
+    """An optional command: null skips the step; an empty one is a mistake."""
+    if value is not None and not value.strip():
+        raise ValueError("is empty; write the command, or null to skip the step")
     return value
+
+
+def _paths(value: list[str], what: str) -> list[str]:
+    for path in value:
+        if not path.strip():
+            raise ValueError(f"holds an empty {what}")
+        if any(ch in path for ch in "\r\n") or not path.isprintable():
+            raise ValueError(
+                f"{show(path)}: a {what} is one line of printable characters "
+                "(the list is written one path per line)"
+            )
+    return _unique(value, what)
+
+
+def _runner_label(label: str) -> str:
+    if not _RUNNER_LABEL.match(label):
+        raise ValueError(
+            f"{show(label)} is not a runner label (letters, digits, . - _; "
+            "starting with a letter or digit)"
+        )
+    return label
+
+
+def runner_labels(labels: list[str]) -> list[str]:
+    """``labels`` of one ``runs-on``: valid, each once, none that rules out another."""
+    from mlci.runners import conflict
+
+    for label in labels:
+        _runner_label(label)
+    _unique(labels, "runner label", fold=True)
+    clash = conflict(labels)
+    if clash:
+        raise ValueError(
+            f"{show(clash[1])} and {show(clash[0])} name different runner images; no runner "
+            "has both labels (one job runs on one runner)"
+        )
+    return labels
+
+
+def ref_problem(name: str, *, branch: bool = False, pattern: bool = False) -> str | None:
+    """Why git (``git check-ref-format``) refuses ``name`` as a ref, or None.
+
+    ``branch``: also what ``--branch`` refuses (a leading "-", HEAD); ``pattern``: "*" is
+    allowed (a GitHub branch filter).
+    """
+    forbidden = " ~^:?[\\" + ("" if pattern else "*")
+    if not name:
+        return "is empty"
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch in forbidden for ch in name):
+        return "holds a space, a control character or one of ~ ^ : ? [ \\" + (
+            "" if pattern else " *"
+        )
+    if name.startswith("/") or name.endswith("/") or "//" in name:
+        return 'starts or ends with "/", or holds "//"'
+    if ".." in name or "@{" in name or name == "@":
+        return 'holds ".." or "@{", or is "@"'
+    if name.endswith("."):
+        return 'ends with "."'
+    if any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
+        return 'has a part that starts with "." or ends with ".lock"'
+    if branch and (name.startswith("-") or name == "HEAD"):
+        return 'starts with "-" or is HEAD'
+    return None
 
 
 class Actions(_Section):
@@ -79,17 +171,23 @@ class Actions(_Section):
     @field_validator("repository")
     @classmethod
     def _repository(cls, value: str) -> str:
-        if not _REPOSITORY.match(value):
+        owner, slash, name = value.partition("/")
+        if not slash or not _OWNER.match(owner) or not _REPO_NAME.match(name):
             raise ValueError(
-                f"must be owner/repo, e.g. {DEFAULT_ACTIONS_REPOSITORY}, got {value!r}"
+                f"must be a GitHub owner/repo (owner: letters, digits, inner single -; repo: "
+                f"letters, digits, . - _), e.g. {DEFAULT_ACTIONS_REPOSITORY}, got {show(value)}"
             )
         return value
 
     @field_validator("ref")
     @classmethod
     def _ref(cls, value: str) -> str:
-        if not _GIT_REF.match(value):
-            raise ValueError(f"must be a tag, branch or commit SHA such as v1, got {value!r}")
+        problem = ref_problem(value, branch=True)
+        if problem or "@" in value or "#" in value:
+            raise ValueError(
+                f"must be a tag, branch or commit SHA such as v1, got {show(value)}"
+                + (f" ({problem})" if problem else "")
+            )
         return value
 
     @property
@@ -111,7 +209,7 @@ class Python(_Section):
                 f"(unquoted, YAML reads it as the number {value})"
             )
         if isinstance(value, str) and not _PYTHON_VERSION.match(value):
-            raise ValueError(f'must be a Python 3 version such as "3.11", got {value!r}')
+            raise ValueError(f'must be a Python 3 version such as "3.11", got {show(value)}')
         return value
 
 
@@ -127,6 +225,13 @@ class Install(_Section):
         description="Install command to run instead of the requirements files, "
         'e.g. "pip install -e .[train]".',
     )
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements(cls, value: list[str]) -> list[str]:
+        return _paths(value, "requirements file")
+
+    _check = field_validator("command")(classmethod(lambda cls, v: _command(v)))
 
 
 class Lint(_Section):
@@ -153,6 +258,40 @@ class Tests(_Section):
         description="Integration tests, run against the staging endpoint (MLCI_ENDPOINT).",
     )
 
+    @field_validator("command")
+    @classmethod
+    def _runner(cls, value: str) -> str:
+        """One line that a test path can be appended to as a shell word."""
+        import shlex
+
+        if not value.strip():
+            raise ValueError("is empty; write the test runner, e.g. python -m pytest")
+        line = value.rstrip("\n")
+        if "\n" in line or "\r" in line:
+            raise ValueError(
+                "must be one line: each test path is appended to it "
+                "(put longer scripts in a file and run that)"
+            )
+        try:
+            words, without_comments = shlex.split(line), shlex.split(line, comments=True)
+        except ValueError:
+            raise ValueError(
+                f"{show(value)} ends inside a quote or with a backslash, "
+                "so the appended test path would not be a word of its own"
+            ) from None
+        if words != without_comments:
+            raise ValueError(
+                f"{show(value)} ends with a comment, which would swallow the test path"
+            )
+        return line
+
+    @field_validator("unit", "data", "model", "integration")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None:
+            _paths([value], "test path")
+        return value
+
 
 class Data(_Section):
     """Fetching and validating data before training."""
@@ -164,7 +303,9 @@ class Data(_Section):
         description="Command that validates the fresh data before training.",
     )
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
+
+    _check = field_validator("pull", "validate_command")(classmethod(lambda cls, v: _command(v)))
 
 
 def image_registry(name: str | None) -> str:
@@ -195,6 +336,12 @@ class Image(_Section):
         None, description="Secret holding the registry password or token (other than ghcr.io)."
     )
 
+    @field_validator("dockerfile", "context")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        _paths([value], "path")
+        return value
+
     @model_validator(mode="after")
     def _login(self) -> Image:
         for secret in (self.username_secret, self.password_secret):
@@ -219,7 +366,9 @@ class Train(_Section):
         default_factory=lambda: ["ubuntu-latest"],
         description="Runner labels for training; GPU or self-hosted runners are labels.",
     )
-    timeout_minutes: int = Field(120, ge=1, le=4320)
+    timeout_minutes: int = Field(
+        120, ge=1, le=4320, description="Minutes before GitHub cancels the train job (1-4320)."
+    )
     metrics_file: str = Field(
         "metrics.json", description="Metrics the training writes (JSON or YAML)."
     )
@@ -254,9 +403,26 @@ class Train(_Section):
             if not value:
                 raise ValueError("needs at least one runner label, e.g. ubuntu-latest")
             for label in value:
-                if isinstance(label, str) and not _RUNNER_LABEL.match(label):
-                    raise ValueError(f"{label!r} is not a runner label")
+                if isinstance(label, str):
+                    _runner_label(label)
         return value
+
+    @field_validator("runs_on")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        return runner_labels(value)
+
+    @field_validator("metrics_file", "model_uri_file", "model_version_file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None:
+            _paths([value], "file path")
+        return value
+
+    @field_validator("artifacts")
+    @classmethod
+    def _artifacts(cls, value: list[str]) -> list[str]:
+        return _paths(value, "artifact path")
 
 
 class Threshold(_Section):
@@ -310,7 +476,7 @@ class Validation(_Section):
     def _baseline(cls, value: str | None) -> str | None:
         parsed = names.parse_baseline(value) if value is not None else None
         if value is not None and (parsed is None or parsed[0] == "none"):
-            raise ValueError(f"must be registry:<stage> or file:<path>, got {value!r}")
+            raise ValueError(f"must be registry:<stage> or file:<path>, got {show(value)}")
         return value
 
 
@@ -324,7 +490,7 @@ class Stages(_Section):
     @classmethod
     def _stage(cls, value: str) -> str:
         if not names.is_name(value):
-            raise ValueError(f"{value!r} is not a stage name: {names.NAME_RULE}, e.g. prod-env")
+            raise ValueError(f"{show(value)} is not a stage name: {names.NAME_RULE}, e.g. prod-env")
         return value
 
 
@@ -351,7 +517,7 @@ class Registry(_Section):
     def _model(cls, value: str) -> str:
         if not names.is_name(value):
             raise ValueError(
-                f"{value!r} is not a model name: "
+                f"{show(value)} is not a model name: "
                 "lowercase letters, digits and dashes, e.g. churn-model"
             )
         return value
@@ -372,10 +538,19 @@ class StagingDeploy(_Section):
         description="URL of the staging endpoint, given to integration tests as MLCI_ENDPOINT.",
     )
 
+    _check = field_validator("command")(classmethod(lambda cls, v: _command(v)))
+    _url = field_validator("endpoint")(classmethod(lambda cls, v: _endpoint(v)))
+
+
+def _endpoint(value: str | None) -> str | None:
+    if value is not None and (not value.strip() or not value.isprintable() or "\n" in value):
+        raise ValueError(f"must be a URL on one line, got {show(value)}")
+    return value
+
 
 def _duration(value: str) -> str:
     if not _DURATION.match(value):
-        raise ValueError(f"must be a duration such as 30m, 2h or 90s, got {value!r}")
+        raise ValueError(f"must be a duration such as 30m, 2h or 90s, got {show(value)}")
     return value
 
 
@@ -618,9 +793,12 @@ class ProductionDeploy(_Section):
         "direct", description="direct: deploy command only; canary or blue-green: gradual rollout."
     )
     command: str | None = Field(None, description="Deploys the model to production (direct).")
-    endpoint: str | None = None
+    endpoint: str | None = Field(None, description="URL of the production endpoint.")
     canary: Canary = Field(default_factory=Canary)
     blue_green: BlueGreen = Field(default_factory=BlueGreen)
+
+    _check = field_validator("command")(classmethod(lambda cls, v: _command(v)))
+    _url = field_validator("endpoint")(classmethod(lambda cls, v: _endpoint(v)))
 
 
 class Deploy(_Section):
@@ -679,6 +857,11 @@ class NewDataTrigger(_Section):
         description="Paths (or DVC files) whose change since the last training starts retraining.",
     )
 
+    @field_validator("paths")
+    @classmethod
+    def _unique_paths(cls, value: list[str]) -> list[str]:
+        return _paths(value, "path")
+
 
 class Trigger(_Section):
     """What starts a retraining run."""
@@ -711,6 +894,12 @@ class Workflows(_Section):
         "(also runs under act; the self-repository finding is then allowed in .github/zizmor.yml).",
     )
     runs_on: str = Field("ubuntu-latest", description="Runner of the jobs other than train.")
+
+    @field_validator("runs_on")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return _runner_label(value)
+
     zizmor_config: bool = Field(
         True,
         description="Generate .github/zizmor.yml (the pin policy zizmor needs for tag-pinned "
@@ -756,14 +945,84 @@ class Config(_Section):
         if not value:
             raise ValueError("needs at least one branch, e.g. main")
         for branch in value:
-            if not _GIT_REF.match(branch.replace("*", "x")):
-                raise ValueError(f"{branch!r} is not a branch name or pattern")
+            problem = ref_problem(branch, branch=True, pattern=True)
+            if problem:
+                raise ValueError(f"{show(branch)} is not a branch name git accepts: it {problem}")
+            if "+" in branch or branch.startswith("!"):
+                raise ValueError(
+                    f"{show(branch)}: + and a leading ! are pattern characters in GitHub's "
+                    "branch filters, so the pipeline would not run for a branch of this name"
+                )
         if "*" in value[0]:
             raise ValueError(
                 f"the first branch is the main branch production deploys from; "
-                f"it cannot be a pattern, got {value[0]!r}"
+                f"it cannot be a pattern, got {show(value[0])}"
             )
+        return _unique(value, "branch")
+
+    @field_validator("overrides")
+    @classmethod
+    def _override_runners(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """A ``runs-on:`` an override sets holds runner labels (or a GitHub expression)."""
+        for workflow, jobs in value.items():
+            for job_id, patch in jobs.items():
+                runs_on = patch.get("runs-on") if isinstance(patch, dict) else None
+                if isinstance(runs_on, dict):
+                    runs_on = runs_on.get("labels")
+                if runs_on is None or (isinstance(runs_on, str) and "${{" in runs_on):
+                    continue
+                labels = [runs_on] if isinstance(runs_on, str) else runs_on
+                if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                    raise ValueError(
+                        f"{workflow}.{job_id}.runs-on must be a runner label or a list of them"
+                    )
+                try:
+                    runner_labels(labels)
+                except ValueError as exc:
+                    raise ValueError(f"{workflow}.{job_id}.runs-on: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Config:
+        """Secret names GitHub treats as one, or that clash with the env mlci sets."""
+        used: dict[str, tuple[str, str]] = {}
+        named = [
+            *(("secrets.train", name) for name in self.secrets.train),
+            *(("secrets.deploy", name) for name in self.secrets.deploy),
+            *(
+                (f"image.{key}", name)
+                for key, name in (
+                    ("username_secret", self.image.username_secret),
+                    ("password_secret", self.image.password_secret),
+                )
+                if name is not None
+            ),
+        ]
+        if self.registry.backend == "mlflow":
+            named.append(("registry.tracking_uri_secret", self.registry.tracking_uri_secret))
+        for where, name in named:
+            folded = name.upper()
+            if folded in used and used[folded][1] != name:
+                raise ValueError(
+                    f"{where}: {show(name)} and {show(used[folded][1])} ({used[folded][0]}) are "
+                    "the same secret to GitHub (names ignore case); spell them the same"
+                )
+            used.setdefault(folded, (where, name))
+            if where.startswith("secrets.") and folded.startswith("MLCI_"):
+                raise ValueError(
+                    f"{where}: {show(name)}: names starting with MLCI_ are the environment "
+                    "mlci sets in the steps; rename the secret"
+                )
+            if (
+                where.startswith("secrets.")
+                and self.registry.backend == "mlflow"
+                and folded == "MLFLOW_TRACKING_URI"
+            ):
+                raise ValueError(
+                    f"{where}: {show(name)}: with registry.backend mlflow, mlci sets "
+                    "MLFLOW_TRACKING_URI itself (from registry.tracking_uri_secret); remove it"
+                )
+        return self
 
     @property
     def main_branch(self) -> str:
@@ -882,14 +1141,18 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
 
 def _describe(value: Any) -> str:
     if isinstance(value, str):
-        return f'"{value}"'
+        return show(value)
     if value is None:
         return "nothing"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean; quote it to mean the text)"
+    if isinstance(value, int | float):
+        return f"{value!r} (a number; quote it to mean the text)"
+    return show(value)
 
 
 _TYPE_WORDS = {
@@ -922,7 +1185,7 @@ def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
         key = str(loc[-1])
         parent = _model_at(loc[:-1])
         where = ".".join(str(p) for p in loc[:-1]) or "the top level"
-        text = f"unknown key {key!r} in {where}"
+        text = f"unknown key {show(key)} in {where}"
         if parent is not None:
             close = difflib.get_close_matches(key, _keys_of(parent), n=1, cutoff=0.6)
             text += (
@@ -942,7 +1205,10 @@ def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         return loc, f"{dotted} {error['msg'].lower()}, got {_describe(value)}"
     msg = str(error["msg"]).removeprefix("Value error, ")
-    return loc, f"{dotted}: {msg}" if dotted else msg
+    if not loc:  # a check across keys names its key first: "secrets.train: ..."
+        named = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): ", msg)
+        return (tuple(named.group(1).split(".")) if named else ()), msg
+    return loc, f"{dotted}: {msg}"
 
 
 # Keys whose values become shell or script text: no GitHub expression may reach them.
@@ -972,8 +1238,74 @@ def _find_expression(
     return None
 
 
+def _find_odd(node: Any, loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], str] | None:
+    """The first key that is not a string, or value YAML read as a date, with its location."""
+    import datetime
+
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                return loc, f"has the key {show(key)}, which YAML reads as {type(key).__name__}"
+            found = _find_odd(value, (*loc, key))
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _find_odd(value, (*loc, index))
+            if found is not None:
+                return found
+    elif isinstance(node, datetime.date):
+        return loc, f"is {node.isoformat()}, which YAML reads as a date"
+    elif isinstance(node, str) and any(0xD800 <= ord(ch) <= 0xDFFF for ch in node):
+        return loc, "holds a \\uD800-\\uDFFF escape (half a character): write the character"
+    return None
+
+
+# Values in a document, aliases counted each time they are used (an alias bomb stops here).
+MAX_VALUES = 100_000
+
+
+def _too_many(document: Any) -> bool:
+    count = 0
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+# mlci.yaml is a short file; anything larger is a mistake (and slow to parse).
+MAX_CONFIG_BYTES = 1_000_000
+
+
 def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
     """Parse and validate config text; raise :class:`ConfigError` naming ``source:line``."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{source}: is {len(text):,} characters; a config file is at most {MAX_CONFIG_BYTES:,}"
+        )
+    try:
+        return _parse(text, source=source)
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: is nested too deeply to read; mlci.yaml is a few levels of keys"
+        ) from None
+
+
+def _first_line(text: object) -> str:
+    lines = str(text).strip().splitlines()
+    line = lines[0] if lines else ""
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _parse(text: str, *, source: str) -> Config:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
@@ -982,9 +1314,24 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{source}{where}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{source}{where}: invalid YAML: {_first_line(problem)}") from None
     except YAMLError as exc:
-        raise ConfigError(f"{source}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{source}: invalid YAML: {_first_line(exc)}") from None
+    except ValueError as exc:  # a timestamp that is no date, e.g. 2024-02-30 unquoted
+        date = re.compile(r"(?:^|[\s\[,:])(\d{4}-\d\d?-\d\d?)(?=$|[\s\],#])")
+        found = next(
+            (
+                (number, m.group(1))
+                for number, line in enumerate(text.splitlines(), 1)
+                if (m := date.search(line))
+            ),
+            None,
+        )
+        where, what = (f":{found[0]}", f" {found[1]}") if found else ("", "")
+        raise ConfigError(
+            f"{source}{where}: YAML reads{what} as a date, and it is not one "
+            f"({_first_line(exc)}); quote it to mean the text"
+        ) from None
     if document is None:
         raise ConfigError(
             f"{source}: the file is empty; "
@@ -995,6 +1342,18 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
             f"{source}:1: the top level must be a mapping of keys (train:, registry:, ...), "
             f"got {_describe(_plain(document))}"
         )
+    if _too_many(document):
+        raise ConfigError(
+            f"{source}: holds too many values (over {MAX_VALUES:,}, counting what YAML "
+            "aliases repeat); a config file is a few dozen keys"
+        )
+    odd = _find_odd(document, ())
+    if odd is not None:
+        loc, what = odd
+        line = _line_of(document, loc)
+        dotted = ".".join(str(part) for part in loc) or "the top level"
+        hint = "" if "escape" in what else "; quote it to mean the text"
+        raise ConfigError(f"{source}:{line}: {dotted} {what}{hint}")
     expression = _find_expression(document, ())
     if expression is not None:
         loc, value = expression
@@ -1002,12 +1361,12 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
         dotted = ".".join(str(part) for part in loc)
         if loc[0] == "overrides":
             raise ConfigError(
-                f"{source}:{line}: {dotted} contains a GitHub expression ({value!r}) where it "
+                f"{source}:{line}: {dotted} contains a GitHub expression ({show(value)}) where it "
                 "would become shell or script text (template injection): set it in the step's "
                 'env: (e.g. env: {VALUE: ...}) and read "$VALUE" in the command'
             )
         raise ConfigError(
-            f"{source}:{line}: {dotted} contains a GitHub expression ({value!r}); mlci never "
+            f"{source}:{line}: {dotted} contains a GitHub expression ({show(value)}); mlci never "
             "puts config values inside ${{ }} (template injection): write the value itself, "
             "or read $GITHUB_* environment variables in your command"
         )
@@ -1034,6 +1393,11 @@ def parse(text: str, *, source: str = CONFIG_FILE) -> Config:
 
 def load(path: Path) -> LoadedConfig:
     """Read and validate ``mlci.yaml``."""
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: is {path.stat().st_size:,} bytes; a config file is at most "
+            f"{MAX_CONFIG_BYTES:,}"
+        )
     text = files.read_text(
         path,
         what="config file",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
@@ -13,6 +15,10 @@ _FIELDS: list[tuple[str, int, int, dict[str, int]]] = [
     ("month", 1, 12, {m: i + 1 for i, m in enumerate(_MONTHS)}),
     ("day of week", 0, 6, {d: i for i, d in enumerate(_DAYS)}),
 ]
+
+
+# GitHub Actions' shortest schedule interval, in minutes.
+MIN_INTERVAL = 5
 
 
 class CronError(ValueError):
@@ -29,6 +35,34 @@ def _value(text: str, field: str, low: int, high: int, names: dict[str, int]) ->
     if not low <= number <= high:
         raise CronError(f"{field} {number} is out of range {low}-{high}")
     return number
+
+
+def _expand(part: str, low: int, high: int, names: dict[str, int]) -> set[int]:
+    """The values a (valid) field selects."""
+    values: set[int] = set()
+    for item in part.split(","):
+        base, slash, step = item.partition("/")
+        if base == "*":
+            first, last = low, high
+        else:
+            start, dash, end = base.partition("-")
+            first = _value(start, "", low, high, names)
+            last = _value(end, "", low, high, names) if dash else (high if slash else first)
+        values.update(range(first, last + 1, int(step) if slash else 1))
+    return values
+
+
+def shortest_interval(expression: str) -> int:
+    """The fewest minutes between two runs of a valid ``expression`` (at most 1440)."""
+    fields = expression.split()
+    minutes = sorted(_expand(fields[0], *_FIELDS[0][1:]))
+    hours = _expand(fields[1], *_FIELDS[1][1:])
+    gaps = [b - a for a, b in itertools.pairwise(minutes)]
+    # From the last run of an hour to the first of the next one, when both hours run
+    # (23 -> 0 crosses midnight: assume the next day may run too).
+    if any((hour + 1) % 24 in hours for hour in hours):
+        gaps.append(60 - minutes[-1] + minutes[0])
+    return min(gaps, default=24 * 60)
 
 
 def validate_cron(expression: str) -> str:
@@ -58,4 +92,10 @@ def validate_cron(expression: str) -> str:
                 last = _value(end, field, low, high, names)
                 if last < first:
                     raise CronError(f"cron {expression!r}: range {base!r} runs backwards")
+    interval = shortest_interval(expression)
+    if interval < MIN_INTERVAL:
+        raise CronError(
+            f"cron {expression!r} runs every {interval} minute{'s' if interval != 1 else ''}; "
+            f"GitHub Actions runs schedules at most every {MIN_INTERVAL} minutes"
+        )
     return expression

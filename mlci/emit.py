@@ -136,16 +136,15 @@ def _literal(text: str, indent: int) -> str | None:
         return None
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
-    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    if trailing > 1:
+        return None  # "|+" would also keep the blank lines a template puts after the block
+    chomp = "-" if trailing == 0 else ""
     lines = body.split("\n")
     first = next((line for line in lines if line), "")
     # A first line that starts with a space needs an explicit indentation indicator.
     indicator = "2" if first.startswith(" ") or not first else ""
     pad = " " * indent
     rendered = [pad + line if line else "" for line in lines]
-    # Trailing empty lines (kept by "+") are written as indentation only, so the text of
-    # the block never ends with a newline of its own: the template's line break ends it.
-    rendered += [pad] * (trailing - 1)
     block = f"|{indicator}{chomp}\n" + "\n".join(rendered)
     parent = " " * (indent - 2)
     if not reads_back(f"{parent}k: {block}\n", {"k": text}):
@@ -156,9 +155,10 @@ def _literal(text: str, indent: int) -> str | None:
 def yaml_run(value: object, indent: int) -> str:
     """A command (or newline-separated list) for ``key: `` whose block lines sit at ``indent``.
 
-    A simple one-line command stays plain; anything else is a literal block (``|``, with
-    the chomping and indentation indicators the text needs) when that reads back as
-    exactly ``value``, else a one-line quoted scalar.
+    A simple one-line command stays plain; anything else is a literal block (``|`` or
+    ``|-``, with an indentation indicator when the first line starts with a space) when
+    that reads back as exactly ``value``, else a one-line quoted scalar. (``|+`` is never
+    used: it would also keep blank lines that follow the block in the template.)
     The key must sit at column ``indent - 2``.
     """
     if not isinstance(value, str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -136,25 +137,97 @@ def run_actionlint(workflows: list[Path], *, cwd: Path) -> list[Finding]:
     ]
 
 
+def unparseable(files: list[Path], *, cwd: Path) -> list[Finding]:
+    """A finding for each file that is not YAML (linters skip such files, or stop)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    findings = []
+    for path in files:
+        try:
+            text = (cwd / path).read_text("utf-8")
+            YAML(typ="safe", pure=True).load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            findings.append(
+                Finding(
+                    tool="mlci",
+                    path=str(path),
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                    rule="syntax",
+                    message=f"cannot be parsed as YAML ({exc.problem or exc.context}); "
+                    "no auditor can check it",
+                )
+            )
+        except (YAMLError, ValueError, OSError, RecursionError) as exc:
+            detail = str(exc).strip().splitlines()
+            findings.append(
+                Finding(
+                    tool="mlci",
+                    path=str(path),
+                    line=None,
+                    column=None,
+                    rule="syntax",
+                    message=f"cannot be read as YAML ({detail[0][:200] if detail else exc!r}); "
+                    "no auditor can check it",
+                )
+            )
+    return findings
+
+
+_NOT_LOADED = re.compile(
+    r"failed to load (?:file://)?(.+?) as (?:workflow|action|composite action)"
+)
+
+
 def run_zizmor(files: list[Path], *, cwd: Path) -> list[Finding]:
-    if not files:
-        return []
-    proc = _run(
-        [
-            find_tool("zizmor"),
-            "--offline",
-            "--no-progress",
-            "--format",
-            "json-v1",
-            *map(str, files),
-        ],
-        cwd=cwd,
-    )
+    """zizmor over ``files``; a file zizmor cannot load is a finding, never skipped."""
+    findings: list[Finding] = []
+    files = list(files)
+    while files:
+        proc = _run(
+            [
+                find_tool("zizmor"),
+                "--offline",
+                "--no-progress",
+                "--strict-collection",  # fail on a file it cannot load, not "No findings"
+                "--format",
+                "json-v1",
+                *map(str, files),
+            ],
+            cwd=cwd,
+        )
+        skipped = _NOT_LOADED.search(proc.stderr)
+        if proc.returncode == 1 and skipped and Path(skipped.group(1)) in files:
+            path = Path(skipped.group(1))
+            files.remove(path)
+            findings.append(
+                Finding(
+                    tool="zizmor",
+                    path=str(path),
+                    line=None,
+                    column=None,
+                    rule="collection",
+                    message="zizmor cannot load this file as a workflow or action, "
+                    "so it was not audited",
+                )
+            )
+            continue
+        return findings + _zizmor_findings(proc)
+    return findings
+
+
+def _zizmor_findings(proc: subprocess.CompletedProcess[str]) -> list[Finding]:
     # zizmor exits 0 without findings, 10-14 with findings (by severity), else on errors.
     if proc.returncode != 0 and not 10 <= proc.returncode <= 14:
-        message = proc.stderr.strip().splitlines()
+        lines = [
+            line.strip()
+            for line in proc.stderr.splitlines()
+            if line.strip() and not line.lstrip().startswith(("INFO", "WARN"))
+        ]
         raise UsageError(
-            f"zizmor failed (exit {proc.returncode}): {message[-1] if message else 'no output'}"
+            f"zizmor failed (exit {proc.returncode}): {lines[0][:300] if lines else 'no output'}"
         )
     findings = []
     for entry in json.loads(proc.stdout or "[]"):
@@ -196,8 +269,12 @@ def lint(*, root: Path, paths: list[Path]) -> Report:
 
     rel_workflows = [relative(p) for p in workflows]
     rel_actions = [relative(p) for p in actions]
-    findings = run_actionlint(rel_workflows, cwd=cwd) + run_zizmor(
-        rel_workflows + rel_actions, cwd=cwd
+    broken = unparseable(rel_workflows + rel_actions, cwd=cwd)
+    skip = {Path(finding.path) for finding in broken}
+    findings = (
+        broken
+        + run_actionlint([p for p in rel_workflows if p not in skip], cwd=cwd)
+        + run_zizmor([p for p in rel_workflows + rel_actions if p not in skip], cwd=cwd)
     )
     return Report(
         workflows=[str(p) for p in workflows],

@@ -214,6 +214,10 @@ def runner_labels(overrides: Mapping[Any, Any]) -> list[str]:
     for jobs in overrides.values():
         for patch in (jobs or {}).values():
             value = patch.get("runs-on") if isinstance(patch, Mapping) else None
+            if isinstance(value, Mapping):  # {group: ..., labels: [...]}
+                value = value.get("labels")
+            if isinstance(value, str) and "${{" in value:
+                continue
             if isinstance(value, str):
                 labels.append(value)
             elif isinstance(value, list):

@@ -12,13 +12,12 @@ merges such edits into each new rendering instead of overwriting them.
 
 from __future__ import annotations
 
-import re
 import shlex
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlci import __version__, emit
+from mlci import __version__, emit, runners
 from mlci.config import Config, image_registry
 from mlci.emit import yaml_scalar
 from mlci.errors import UsageError
@@ -51,10 +50,6 @@ TEMPLATES: dict[str, str] = {
     ACTIONLINT: "actionlint.yaml.j2",
 }
 
-# Runner labels actionlint knows (GitHub-hosted images and the self-hosted defaults).
-_KNOWN_LABEL = re.compile(
-    r"^(ubuntu|windows|macos|xcode)-[\w.-]+$|^(self-hosted|x64|arm|arm64|linux|macos|windows)$"
-)
 
 
 def notices(config: Config) -> list[str]:
@@ -76,9 +71,16 @@ def notices(config: Config) -> list[str]:
 
 
 def custom_labels(config: Config) -> list[str]:
-    """Runner labels in the config that actionlint must be told about."""
+    """Runner labels in the config that actionlint must be told about.
+
+    A label is custom when it is not one actionlint knows (GitHub-hosted or a preset
+    self-hosted label), whatever it starts with: ``ubuntu-gpu`` is custom.
+    """
+    from mlci import overrides
+
     labels = [*config.train.runs_on, config.workflows.runs_on]
-    return sorted({label for label in labels if not _KNOWN_LABEL.match(label)})
+    labels += overrides.runner_labels(config.overrides)
+    return sorted({label for label in labels if runners.is_custom(label)})
 
 
 # --------------------------------------------------------------------------- headers
@@ -265,11 +267,6 @@ def render(
 
     env = _environment(templates or _templates())
     context = _context(config, config_name=config_name, lock=lock)
-    override_labels = overrides.runner_labels(config.overrides)
-    if override_labels:  # runs-on: set by overrides must be known to actionlint, too
-        context["custom_labels"] = sorted(
-            {*context["custom_labels"], *(x for x in override_labels if not _KNOWN_LABEL.match(x))}
-        )
     outputs: dict[str, str] = {}
     for path, template in TEMPLATES.items():
         if path == ZIZMOR and not config.workflows.zizmor_config:

@@ -63,7 +63,11 @@ BAD_CONFIGS = [
         GOOD + "secrets:\n  deploy: [GITHUB_TOKEN]\n",
         "may not start with GITHUB_",
     ),
-    ("bad-repository", GOOD + "actions:\n  repository: just-a-name\n", "must be owner/repo"),
+    (
+        "bad-repository",
+        GOOD + "actions:\n  repository: just-a-name\n",
+        "must be a GitHub owner/repo",
+    ),
     ("bad-ref", GOOD + "actions:\n  ref: 'v1 ; rm -rf'\n", "actions.ref"),
     (
         "expression-in-command",

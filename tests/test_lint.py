@@ -67,3 +67,19 @@ def test_this_repositorys_actions_lint_clean(mlci: RunMlci) -> None:
     proc = mlci("lint", *[str(p) for p in actions], cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"no findings in {len(actions)} files" in proc.stdout
+
+
+def test_a_file_that_cannot_be_parsed_is_a_finding_not_no_findings(
+    tmp_path: Path, mlci: RunMlci
+) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "broken.yml").write_text("on: push\njobs:\n  a: [\n")
+    (tmp_path / "action.yml").write_text("name: x\nruns: {using: composite, steps: 3}\n")
+    proc = mlci("lint", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "broken.yml:4:1: mlci[syntax]" in proc.stdout
+    assert "no findings" not in proc.stdout.lower()
+    proc = mlci("lint", "action.yml", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "action.yml: zizmor[collection]" in proc.stdout

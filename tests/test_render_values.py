@@ -74,3 +74,45 @@ def test_override_values_are_not_changed() -> None:
     }
     env = steps(pipeline(data), "train")["train"]["env"]
     assert env["A"] == "yes" and env["B"] == "two\nlines"
+
+
+# --------------------------------------------------------------------------- step 2: the model
+
+
+def test_custom_labels_are_those_actionlint_does_not_know_not_a_prefix() -> None:
+    data = {"train": {"command": "t", "runs_on": ["ubuntu-gpu"]}}
+    files = render.render(config.parse(json.dumps(data)))
+    assert load12(files[render.ACTIONLINT])["self-hosted-runner"]["labels"] == ["ubuntu-gpu"]
+    data = {"train": {"command": "t", "runs_on": ["self-hosted", "Linux", "ubuntu-latest"]}}
+    assert render.ACTIONLINT not in render.render(config.parse(json.dumps(data)))
+    data = {
+        "train": {"command": "t"},
+        "overrides": {
+            "ml-pipeline": {"test": {"runs-on": {"group": "g", "labels": ["macos-gpu"]}}}
+        },
+    }
+    files = render.render(config.parse(json.dumps(data)))
+    assert load12(files[render.ACTIONLINT])["self-hosted-runner"]["labels"] == ["macos-gpu"]
+
+
+def test_a_test_command_with_a_trailing_newline_keeps_the_path_on_its_line() -> None:
+    document = pipeline({"train": {"command": "t"}, "tests": {"command": "python -m pytest\n"}})
+    assert steps(document, "test")["unit-tests"]["run"] == "python -m pytest tests/unit"
+
+
+def test_git_branch_grammar_is_accepted_as_git_accepts_it() -> None:
+    branches = ["main", "feature/ü-x", "release/*", "a#b", "v1.2", "user@host"]
+    document = pipeline({"train": {"command": "t"}, "branches": branches})
+    assert document["on"]["push"]["branches"] == branches
+    assert "'refs/heads/main'" in document["jobs"]["deploy-production"]["if"]
+
+
+def test_secret_names_in_different_lists_may_repeat_exactly() -> None:
+    data = {"train": {"command": "t"}, "secrets": {"train": ["TOKEN"], "deploy": ["TOKEN"]}}
+    document = pipeline(data)
+    assert list(document["on"]["workflow_call"]["secrets"]) == ["TOKEN"]
+
+
+def test_every_five_minutes_is_the_shortest_schedule() -> None:
+    document = pipeline({"train": {"command": "t"}, "schedule": {"pipeline": "*/5 * * * *"}})
+    assert document["on"]["schedule"] == [{"cron": "*/5 * * * *"}]

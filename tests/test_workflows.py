@@ -367,7 +367,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 ]
             )
         ),
-        "lint": {"commands": draw(st.lists(COMMANDS, max_size=2))},
+        "lint": {"commands": draw(st.lists(COMMANDS, max_size=2, unique=True))},
         "tests": {
             "unit": draw(PATHS),
             "data": draw(PATHS),
