@@ -47,6 +47,7 @@ class _Section(BaseModel):
 
 
 _MAX_SHOWN = 60
+MAX_SECRET_NAME = 255
 
 
 def show(value: object) -> str:
@@ -75,6 +76,10 @@ def _secret_names(names: list[str]) -> list[str]:
             )
         if name.upper().startswith("GITHUB_"):
             raise ValueError(f"{show(name)}: secret names may not start with GITHUB_")
+        if len(name) > MAX_SECRET_NAME:
+            raise ValueError(
+                f"{show(name)} is longer than {MAX_SECRET_NAME} characters; use a shorter name"
+            )
     return _unique(names, "secret", fold=True)
 
 
@@ -1045,6 +1050,48 @@ class Config(_Section):
         if rollout is not None and rollout.prometheus.token_secret:
             names.add(rollout.prometheus.token_secret)
         return sorted(names)
+
+
+# What mlci.yaml must satisfy beyond its types: each rule is checked by the config model
+# (exit 2, one line naming the key), and listed in docs/config.md by mlci.docgen.
+VALIDATION_RULES: list[str] = [
+    "Types are strict: a string stays a string and a number a number. `timeout_minutes: "
+    '"120"` or `true`, `enabled: "yes"`, `command: 3` are errors; quote values YAML would '
+    'read otherwise (`"3.10"`, `"2024-02-03"`, `"yes"`). Unquoted dates and keys that '
+    "are not strings (`1:`, `null:`, `true:`) are errors.",
+    "`branches`: names `git check-ref-format --branch` accepts (no spaces, `~ ^ : ? [ \\`, "
+    "`..`, `@{`, a leading `-` or `.`, a `.lock` part, `HEAD`), each once; `*` makes a "
+    "pattern, but not in the first (main) branch; `+` and a leading `!` are refused because "
+    "GitHub's branch filters read them as pattern characters.",
+    "`schedule.*`: five-field crons GitHub accepts, at most one run every 5 minutes "
+    "(`*/3 * * * *` or `0-10 6 * * *` are errors).",
+    "`actions.repository`: a GitHub `owner/repo` (owner: letters, digits, single inner "
+    "hyphens, at most 39; repo: letters, digits, `.`, `-`, `_`). `actions.ref`: a tag, branch "
+    "or commit SHA git accepts.",
+    "Secret names (`secrets.*`, `image.*_secret`, `registry.tracking_uri_secret`): letters, "
+    "digits and `_` (at most 255), not starting with a digit or `GITHUB_`. GitHub ignores "
+    "case, so two names that differ only in case are one secret and an error; names "
+    "starting with `MLCI_` and, with the mlflow backend, `MLFLOW_TRACKING_URI` are the "
+    "environment mlci sets itself.",
+    "Runner labels (`train.runs_on`, `workflows.runs_on`, an override's `runs-on`): letters, "
+    "digits, `.`, `-`, `_`, each once; labels no single runner can carry together (two "
+    "GitHub-hosted images, `linux` with `macos`) are an error. A label actionlint does not "
+    "know as GitHub-hosted or preset self-hosted is custom, whatever its prefix "
+    "(`ubuntu-gpu`), and is written to `.github/actionlint.yaml`.",
+    "Commands: `train.command` and `tests.command` are required and not empty; an optional "
+    "command (`install.command`, `data.*`, `deploy.*.command`) is `null` to skip its step, "
+    "never empty. `tests.command` is one line that a test path can be appended to (no "
+    "trailing comment, backslash or open quote); a trailing newline is dropped.",
+    "Lists (`branches`, `install.requirements`, `lint.commands`, `train.artifacts`, "
+    "`trigger.new_data.paths`, secrets, runner labels) hold each entry once; paths are one "
+    "line of printable characters.",
+    "Every value reaches the workflows unchanged: commands keep leading spaces, tabs, blank "
+    "lines and trailing spaces (a literal block when it can say the text exactly, else a "
+    "quoted string). `${{ }}` in a value is an error (template injection); read "
+    "`$GITHUB_*` variables in your command instead.",
+    "The file is UTF-8, at most 1,000,000 characters, and a few levels deep; a directory, "
+    "deep nesting or an alias bomb is an error, not a crash. Messages cut long values.",
+]
 
 
 # --------------------------------------------------------------------------- loading

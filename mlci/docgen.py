@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from mlci.config import Config
+from mlci.config import VALIDATION_RULES, Config
 
 CONFIG_PAGE = "docs/config.md"
 COMMANDS_PAGE = "docs/commands.md"
@@ -85,6 +85,16 @@ def config_reference() -> str:
     for path, kind, default, description in _rows(Config, ""):
         meaning = description.replace("|", "\\|")
         lines.append(f"| `{path}` | {kind} | {default} | {meaning} |")
+    lines += [
+        "",
+        "## Validation rules",
+        "",
+        "Beyond the types above, `mlci generate`, `mlci check` and every action refuse a",
+        "config GitHub or git would refuse, with one line naming the file, the line and the",
+        "key (exit 2), and change no file:",
+        "",
+        *(f"- {rule}" for rule in VALIDATION_RULES),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -194,6 +194,7 @@ INVALID: list[tuple[str, str | bytes, str]] = [
         GOOD + "secrets:\n  train: [mlci_metrics_file]\n",
         "names starting with MLCI_",
     ),
+    ("secret-too-long", GOOD + "secrets:\n  train: [" + "A" * 300 + "]\n", "longer than 255"),
     ("secret-huge-name", GOOD + "secrets:\n  train: ['" + "a-" * 200_000 + "']\n", "secret"),
     (
         "image-login-missing",
