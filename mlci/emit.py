@@ -5,8 +5,9 @@ through :func:`yaml_scalar` (a value after ``key: `` or ``- ``), every key throu
 :func:`yaml_key`, every command or newline-separated list through :func:`yaml_run`
 (a literal block when that represents the text exactly, else a quoted scalar), and
 every secret reference through :func:`yaml_secret`. Each choice is checked by
-reading the text back with a YAML 1.2 and a YAML 1.1 parser: a form is used only
-when both return exactly the value that went in. The quoted form comes from
+reading the text back with a YAML 1.2 and a YAML 1.1 parser (and libyaml, whose
+scanner go-yaml and so actionlint share): a form is used only when all return
+exactly the value that went in. The quoted form comes from
 ruamel.yaml's emitter (double quotes, escapes for control and line-break
 characters, never folded).
 """
@@ -37,14 +38,24 @@ class EmitError(ValueError):
     """A value that cannot be written where a template puts it (a bug in a template)."""
 
 
+class _LibYAML:
+    """libyaml (PyYAML's C loader): the scanner go-yaml (actionlint) was ported from."""
+
+    def load(self, text: str) -> Any:
+        import yaml
+
+        return yaml.load(text, Loader=yaml.CSafeLoader)  # the safe C loader
+
+
 @functools.cache
-def _loaders() -> tuple[Any, Any]:
+def _loaders() -> tuple[Any, ...]:
+    import yaml
     from ruamel.yaml import YAML
 
     yaml12 = YAML(typ="safe", pure=True)
     yaml11 = YAML(typ="safe", pure=True)
     yaml11.version = (1, 1)
-    return yaml12, yaml11
+    return (yaml12, yaml11, _LibYAML()) if yaml.__with_libyaml__ else (yaml12, yaml11)
 
 
 @functools.cache
@@ -59,7 +70,7 @@ def _quoter() -> Any:
 
 
 def reads_back(document: str, expected: object) -> bool:
-    """Whether YAML 1.2 and YAML 1.1 parsers both read ``document`` as ``expected``."""
+    """Whether YAML 1.2, 1.1 (and libyaml, if present) read ``document`` as ``expected``."""
     for loader in _loaders():
         try:
             value = loader.load(document)
@@ -141,8 +152,9 @@ def _literal(text: str, indent: int) -> str | None:
     chomp = "-" if trailing == 0 else ""
     lines = body.split("\n")
     first = next((line for line in lines if line), "")
-    # A first line that starts with a space needs an explicit indentation indicator.
-    indicator = "2" if first.startswith(" ") or not first else ""
+    # A first line that starts with a space or a tab needs an explicit indentation
+    # indicator (libyaml and go-yaml refuse a tab while they detect the indentation).
+    indicator = "2" if first.startswith((" ", "\t")) or not first else ""
     pad = " " * indent
     rendered = [pad + line if line else "" for line in lines]
     block = f"|{indicator}{chomp}\n" + "\n".join(rendered)
