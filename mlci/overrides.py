@@ -58,9 +58,23 @@ def _string(value: str) -> Any:
 
     if emit.yaml_scalar(value) == value:
         return value
-    if emit.yaml_run(value, 10).startswith("|"):
+    # ruamel writes no indentation indicator before a first tab, which libyaml and go-yaml
+    # (actionlint) refuse: such text stays quoted.
+    if emit.yaml_run(value, 10).startswith("|") and not value.startswith("\t"):
         return LiteralScalarString(value)
     return DoubleQuotedScalarString(value)
+
+
+def _requote(node: Any) -> None:
+    """Literal blocks of the rendered text that ruamel would write back unreadably, quoted."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
+    items = node.items() if isinstance(node, Mapping) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, LiteralScalarString) and value.startswith("\t"):
+            node[key] = DoubleQuotedScalarString(str(value))
+        elif isinstance(value, Mapping | list):
+            _requote(value)
 
 
 def _node(value: Any) -> Any:
@@ -231,6 +245,7 @@ def apply(body: str, patches: Mapping[str, Any], *, workflow: str, source: str) 
         return body
     yaml = _yaml()
     document = yaml.load(body)
+    _requote(document)
     _Patcher(source=source, workflow=workflow).jobs(document["jobs"], patches)
     out = io.StringIO()
     yaml.dump(document, out)

@@ -98,7 +98,12 @@ def load11(text: str) -> object:
 
 
 def both(text: str) -> list[object]:
-    return [load12(text), load11(text)]
+    """YAML 1.2 and 1.1; libyaml (go-yaml's scanner) must agree with them."""
+    import yaml
+
+    values = [load12(text), load11(text)]
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == values[1]
+    return values
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)

@@ -116,3 +116,16 @@ def test_secret_names_in_different_lists_may_repeat_exactly() -> None:
 def test_every_five_minutes_is_the_shortest_schedule() -> None:
     document = pipeline({"train": {"command": "t"}, "schedule": {"pipeline": "*/5 * * * *"}})
     assert document["on"]["schedule"] == [{"cron": "*/5 * * * *"}]
+
+
+def test_a_command_starting_with_a_tab_parses_with_libyaml_also_after_overrides() -> None:
+    import yaml
+
+    data = {
+        "train": {"command": "\tpython train.py\n\tdone\n"},
+        "overrides": {"ml-pipeline": {"train": {"steps": {"x": {"after": "train", "run": "\tq"}}}}},
+    }
+    text = render.render(config.parse(json.dumps(data)))[render.PIPELINE]
+    train = {s["id"]: s for s in yaml.load(text, Loader=yaml.CSafeLoader)["jobs"]["train"]["steps"]}
+    assert train["train"]["run"] == "\tpython train.py\n\tdone\n"
+    assert train["x"]["run"] == "\tq"
