@@ -475,6 +475,12 @@ class Validation(_Section):
     require_baseline: bool = Field(
         False, description="Fail when there is no production model to compare against."
     )
+    pr_comment: bool = Field(
+        True,
+        description="On pull requests, the train job comments the validation report (one "
+        "comment, edited on every push; needs pull-requests: write in that job only). "
+        "false: no comment and no pull-requests permission; the report stays in the job summary.",
+    )
 
     @field_validator("baseline")
     @classmethod

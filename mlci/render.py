@@ -198,6 +198,12 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     ]
     if config.image.enabled:
         call_permissions.append(("packages", "write", "ml-pipeline.yml pushes the image"))
+    if config.validation.pr_comment:
+        # A called workflow's jobs may ask for no more than the caller grants, whatever
+        # their if: says; the train job comments only on pull_request, never on these runs.
+        call_permissions.append(
+            ("pull-requests", "write", "ml-pipeline.yml's train job comments on pull requests")
+        )
 
     if config.install.command:
         install_command: str | None = config.install.command

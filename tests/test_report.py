@@ -63,7 +63,10 @@ def pr_event(number: int, head: str = REPO) -> dict[str, object]:
         "number": number,
         "pull_request": {
             "number": number,
-            "head": {"repo": {"full_name": head}},
+            "head": {
+                "sha": "0123456789abcdef0123456789abcdef01234567",
+                "repo": {"full_name": head},
+            },
             "base": {"repo": {"full_name": REPO}},
         },
     }
@@ -97,6 +100,7 @@ def test_first_run_creates_one_comment(
     assert "| rmse | 160.5 | 120 | +40.5 (+33.75%) | <= 150 | ❌ fail |" in body
     assert "```mermaid\nxychart-beta" in body
     assert "https://github.com/octo/churn/actions/runs/4242" in body
+    assert "commit `0123456789ab`" in body  # which push the numbers belong to
     assert f"created the comment on {REPO}#7" in proc.stdout
     assert "action=created" in outputs(tmp_path)
     assert "comment-url=https://github.com/octo/churn/pull/7#issuecomment-" in outputs(tmp_path)

@@ -245,7 +245,11 @@ def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
         for name in ("DEPLOY_TOKEN", "DOCKERHUB_TOKEN", "DOCKERHUB_USER", "MLFLOW_URI")
     }
     assert "should_train == 'true'" in train["if"] and "inputs.force_retrain" in train["if"]
-    assert train["permissions"] == {"contents": "read", "packages": "write"}
+    assert train["permissions"] == {
+        "contents": "read",
+        "packages": "write",
+        "pull-requests": "write",  # the called train job comments on pull requests
+    }
     assert training["jobs"]["check-trigger"]["outputs"]["should_train"]
 
 
@@ -406,6 +410,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 )
             ),
         },
+        "validation": {"pr_comment": draw(st.booleans())},
         "registry": {
             "backend": backend,
             "model": draw(st.sampled_from(["model", "churn", "fraud-detector", "team/ranker"])),

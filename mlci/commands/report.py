@@ -53,6 +53,8 @@ class PullRequest:
     number: int | None
     #: Why commenting is known to be impossible before trying (a fork), else None.
     blocked: str | None = None
+    #: The pull request's head commit (the push the numbers belong to), from the event.
+    head_sha: str | None = None
 
 
 def _load_json(path: Path, what: str) -> dict[str, Any]:
@@ -112,17 +114,20 @@ def pull_request_from_env(
         raise UsageError(f"--repo must be owner/name, got {repo!r}")
     pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
     blocked = None
+    head_sha = None
     if number is None and pr is not None and isinstance(pr.get("number"), int):
         number = pr["number"]
     if pr is not None and number == pr.get("number"):
         head = (pr.get("head") or {}).get("repo") or {}
         base = (pr.get("base") or {}).get("repo") or {}
+        sha = (pr.get("head") or {}).get("sha")
+        head_sha = sha if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{7,64}", sha) else None
         if head.get("full_name") != base.get("full_name"):
             blocked = (
                 "this pull request comes from a fork, whose token is read-only "
                 "(mlci uses no pull_request_target)"
             )
-    return PullRequest(repo=repo, number=number, blocked=blocked)
+    return PullRequest(repo=repo, number=number, blocked=blocked, head_sha=head_sha)
 
 
 def run_url(env: Mapping[str, str]) -> str | None:
@@ -276,6 +281,7 @@ def render_comment(
     model_version: str | None = None,
     trigger: Mapping[str, Any] | None = None,
     run: str | None = None,
+    commit: str | None = None,
 ) -> str:
     """The comment's Markdown, starting with the hidden marker line."""
     passed = bool(report["passed"])
@@ -314,6 +320,8 @@ def render_comment(
     if trigger is not None:
         out += ["", *trigger_section(trigger)]
     footer = []
+    if commit:
+        footer.append(f"commit `{commit[:12]}`")
     if run:
         footer.append(f"[workflow run]({run})")
     footer.append("updated on every push by `mlci report`")
@@ -401,12 +409,20 @@ def run(
     report = load_validation_report(report_path)
     trigger = load_trigger_report(trigger_path) if trigger_path is not None else None
     in_actions = env.get("GITHUB_ACTIONS") == "true"
-    body = render_comment(
-        report, model=model, model_version=model_version, trigger=trigger, run=run_url(env)
-    )
     if dry_run:
+        body = render_comment(
+            report, model=model, model_version=model_version, trigger=trigger, run=run_url(env)
+        )
         return ReportResult(body=body, action="printed", repo=repo, number=pr)
     target = pull_request_from_env(env, number=pr, repo=repo)
+    body = render_comment(
+        report,
+        model=model,
+        model_version=model_version,
+        trigger=trigger,
+        run=run_url(env),
+        commit=target.head_sha,
+    )
 
     def fallback(reason: str) -> ReportResult:
         return ReportResult(
