@@ -104,7 +104,12 @@ def test_first_run_creates_one_comment(
     assert f"created the comment on {REPO}#7" in proc.stdout
     assert "action=created" in outputs(tmp_path)
     assert "comment-url=https://github.com/octo/churn/pull/7#issuecomment-" in outputs(tmp_path)
-    assert "| rmse |" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert (
+        "The model report is [on the pull request](https://github.com/octo/churn/pull/7#issuecomment-"
+        in summary
+    )
+    assert "| rmse |" not in summary  # not twice: validate-model's own summary has the table
 
 
 def test_later_runs_edit_the_same_comment_found_across_pages(

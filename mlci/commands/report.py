@@ -22,7 +22,7 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -349,7 +349,6 @@ class ReportResult(Result):
     #: Why the comment was not posted (action "summary"), one line.
     reason: str | None = None
     in_actions: bool = False
-    extra_notes: tuple[str, ...] = field(default=())
 
     def render_text(self) -> str:
         where = f"{self.repo}#{self.number}" if self.number is not None else str(self.repo)
@@ -363,7 +362,10 @@ class ReportResult(Result):
         return text + "\n" + self.body
 
     def render_markdown(self) -> str:
-        # The job summary holds the report either way (without the hidden marker line).
+        """Posted: one line linking the comment. Not posted: the whole report (no marker)."""
+        if self.action in ("created", "updated"):
+            link = f"[on the pull request]({self.comment_url})"
+            return f"### mlci report\n\nThe model report is {link}.\n"
         return self.body.split("\n", 1)[1] if self.body.startswith(MARKER_PREFIX) else self.body
 
     def outputs(self) -> Mapping[str, str]:
@@ -374,10 +376,9 @@ class ReportResult(Result):
         }
 
     def notes(self) -> Sequence[str]:
-        notes = list(self.extra_notes)
         if self.action == "summary" and self.reason:
-            notes.append(f"the report was not posted on the pull request: {self.reason}")
-        return notes
+            return [f"the report was not posted on the pull request: {self.reason}"]
+        return []
 
 
 # --------------------------------------------------------------------------- run
