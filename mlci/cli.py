@@ -687,28 +687,62 @@ def models_cmd(
 @cli.command("retrain-trigger", context_settings=CONTEXT_SETTINGS)
 @config_option
 @click.option("--force", is_flag=True, help="Retrain whatever the triggers say (reason: forced).")
-def retrain_trigger_cmd(config_path: Path, force: bool) -> None:
+@click.option(
+    "--reference",
+    metavar="FILE",
+    help="Reference data (CSV/Parquet, or git:<rev>[:<path>]); overrides trigger.drift.reference.",
+)
+@click.option("--current", metavar="FILE", help="Current data; overrides trigger.drift.current.")
+@click.option(
+    "--metrics",
+    metavar="FILE",
+    help="Monitoring export (JSON/CSV) holding the decay metric; overrides trigger.decay.source.",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the decision and every check (the drift table too) as JSON here.",
+)
+def retrain_trigger_cmd(
+    config_path: Path,
+    force: bool,
+    reference: str | None,
+    current: str | None,
+    metrics: str | None,
+    report_json: Path | None,
+) -> None:
     """Decide whether the model should be retrained now (continuous training).
 
     \b
-    Retrain when no version of registry.model is registered yet, or when a
-    file under trigger.new_data.paths (default data/; e.g. dvc.lock) differs
-    between the commit of the newest registered version and HEAD. When that
-    evidence is missing (the version records no commit, or its commit is not
-    in this checkout, e.g. a shallow clone) the answer is retrain, with the
-    reason. Drift and decay triggers are not evaluated by this version: enabling
-    one is exit 2. Inside GitHub Actions writes the outputs should_train
-    (true/false) and reason.
+    Retrain when no version of registry.model is registered yet, or when an
+    enabled trigger fires: new data (a file under trigger.new_data.paths
+    differs between the newest version's commit and HEAD), data drift (the
+    current data drifts from the reference: per-column tests, data-set drift
+    when trigger.drift.share of the columns drift) or model decay (a production
+    metric below trigger.decay.min or above max). Every enabled trigger is
+    evaluated and reported. Missing evidence (no commit, no metric) retrains,
+    with the reason. trigger.cooldown_hours holds a retrain back. Inside GitHub
+    Actions writes the outputs should_train (true/false), reason and report
+    (JSON), and a summary with the per-column drift table.
 
     \b
     Exit codes: 0 decided (retrain or not: the answer is the output), 2 bad
-    input (invalid mlci.yaml, drift/decay enabled, unreachable registry, not
-    a git repository).
+    input (invalid mlci.yaml, unreadable data file or column, unreachable
+    registry, not a git repository).
+
+    \b
+    Example:
+      mlci retrain-trigger --reference git:production --current data/live.csv \\
+          --metrics monitoring/accuracy.json --report-json trigger.json
     """
+    from mlci import trigger
     from mlci.commands import retrain_trigger
 
+    inputs = trigger.Inputs(reference=reference, current=current, metrics=metrics)
     with _annotated("retrain-trigger"):
-        result = retrain_trigger.run(config_path=config_path, force=force)
+        result = retrain_trigger.run(
+            config_path=config_path, force=force, inputs=inputs, report_path=report_json
+        )
     _publish(result, title="retrain-trigger")
 
 

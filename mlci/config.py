@@ -841,20 +841,91 @@ class Schedule(_Section):
     _check = field_validator("pipeline", "retrain")(classmethod(lambda cls, v: _cron(v)))
 
 
+class DriftColumn(_Section):
+    """One column of the drift check: its type and its own thresholds."""
+
+    type: Literal["numeric", "categorical"] | None = Field(
+        None, description="numeric or categorical; detected from the data when unset."
+    )
+    p_value: float | None = Field(
+        None, gt=0, lt=1, description="This column drifts when its test's p-value is at most this."
+    )
+    distance: float | None = Field(
+        None, gt=0, description="This column drifts when its distance is at least this."
+    )
+
+
 class DriftTrigger(_Section):
-    """Retrain when the data drifts."""
+    """Retrain when the data drifts from what the production model was trained on."""
 
     enabled: bool = False
-    reference: str | None = Field(None, description="Reference data the drift is measured against.")
-    current: str | None = Field(None, description="Current data.")
-    threshold: float = Field(0.2, gt=0, description="Drift score above which retraining starts.")
+    reference: str | None = Field(
+        None,
+        description="Reference data (CSV or Parquet): a path, or git:<rev>[:<path>] for the file "
+        "as committed at <rev>; git:production is the commit of the version in the production "
+        "stage, git:latest that of the newest version; <path> defaults to current's.",
+    )
+    current: str | None = Field(
+        None, description="Current data (CSV or Parquet), e.g. data pulled by dvc."
+    )
+    columns: dict[str, DriftColumn] = Field(
+        default_factory=dict,
+        description="Columns declared by name: type and thresholds. Each must be in both files; "
+        "undeclared shared columns are tested with detected types and the default thresholds.",
+    )
+    ignore: list[str] = Field(
+        default_factory=list, description="Columns never tested: ids, timestamps, the target."
+    )
+    p_value: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="Small samples (reference ≤ 1000 rows): a column drifts when its test's "
+        "p-value (Kolmogorov-Smirnov, chi-square) is at most this.",
+    )
+    distance: float = Field(
+        0.1,
+        gt=0,
+        description="Large samples: a column drifts when its distance (Wasserstein / reference "
+        "std, Jensen-Shannon) is at least this.",
+    )
+    share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The data set drifts (and retraining starts) when at least this share of "
+        "the tested columns drift.",
+    )
+    threshold: float | None = Field(
+        None, gt=0, le=1, description="Former name of share; share wins when both are set."
+    )
+
+    @property
+    def drift_share(self) -> float:
+        if self.threshold is not None and "share" not in self.model_fields_set:
+            return self.threshold
+        return self.share
 
 
 class DecayTrigger(_Section):
     """Retrain when a production metric decays."""
 
     enabled: bool = False
-    metric: str | None = Field(None, description="Production metric watched for decay.")
+    metric: str | None = Field(
+        None, description="Production metric watched for decay (its name in the export)."
+    )
+    source: str | None = Field(
+        None,
+        description="Monitoring export holding the metric: a JSON file ({name: value}, nested, "
+        "or a list of records: the last one holding it wins) or a CSV file (a column named "
+        "after the metric, last row; or metric,value rows).",
+    )
+    prometheus: str | None = Field(
+        None, description="Prometheus base URL; with query, the metric is read from there."
+    )
+    query: str | None = Field(
+        None, description="PromQL instant query answering the metric (one series)."
+    )
     min: float | None = Field(None, description="Retrain when the metric falls below this.")
     max: float | None = Field(None, description="Retrain when the metric rises above this.")
 
@@ -880,6 +951,12 @@ class Trigger(_Section):
     drift: DriftTrigger = Field(default_factory=DriftTrigger)
     decay: DecayTrigger = Field(default_factory=DecayTrigger)
     new_data: NewDataTrigger = Field(default_factory=NewDataTrigger)
+    cooldown_hours: float | None = Field(
+        None,
+        ge=0,
+        description="No retrain within this many hours of the newest registered version, "
+        "whatever the triggers say (force_retrain still retrains).",
+    )
 
 
 class Secrets(_Section):

@@ -205,6 +205,53 @@ class DriftReport:
             f"{self.share:.0%} against a threshold of {self.share_threshold:.0%}"
         )
 
+    def render_text(self) -> str:
+        """One line per column: verdict, statistic against threshold, test."""
+        lines = [self.summary()]
+        for c in self.columns:
+            mark = "DRIFT" if c.drifted else "ok"
+            sign = "<=" if c.measure == "p_value" else ">="
+            new = f"; new: {', '.join(c.new_categories)}" if c.new_categories else ""
+            lines.append(
+                f"  {mark:5} {c.column}: {c.test} {_shown(c.statistic)} "
+                f"(drift if {sign} {c.threshold:g}){new}"
+            )
+        return "\n".join(lines) + "\n"
+
+    def render_markdown(self) -> str:
+        """The per-column table of the job summary."""
+        lines = [
+            f"**Data drift** — {self.summary()}",
+            "",
+            f"Reference `{self.reference}` ({self.reference_rows:,} rows), "
+            f"current `{self.current}` ({self.current_rows:,} rows).",
+            "",
+            "| column | type | test | statistic | threshold | drift | missing (ref / cur) "
+            "| new categories |",
+            "|---|---|---|---:|---:|---|---|---|",
+        ]
+        for c in self.columns:
+            sign = "≤" if c.measure == "p_value" else "≥"
+            new = ", ".join(f"`{n}`" for n in c.new_categories)
+            if c.new_category_count > len(c.new_categories):
+                new += f" … ({c.new_category_count})"
+            lines.append(
+                f"| `{c.column}` | {c.kind} | {c.test_name} | {_shown(c.statistic)} | "
+                f"{sign} {c.threshold:g} | {'**yes**' if c.drifted else 'no'} | "
+                f"{c.reference_missing} / {c.current_missing} | {new} |"
+            )
+        notes = []
+        if self.ignored:
+            notes.append(f"ignored: {', '.join(self.ignored)}")
+        if self.only_in_reference:
+            notes.append(f"only in the reference: {', '.join(self.only_in_reference)}")
+        if self.only_in_current:
+            notes.append(f"only in the current data: {', '.join(self.only_in_current)}")
+        notes += [f"skipped {name}: {why}" for name, why in self.skipped]
+        if notes:
+            lines += ["", *(f"* {n}" for n in notes)]
+        return "\n".join(lines) + "\n"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
@@ -222,6 +269,12 @@ class DriftReport:
             "skipped": [{"column": c, "reason": r} for c, r in self.skipped],
             "chunked": self.chunked,
         }
+
+
+def _shown(value: float) -> str:
+    if value != 0 and abs(value) < 1e-4:
+        return f"{value:.2e}"
+    return f"{value:.4f}"
 
 
 def _finite(value: float) -> float | None:

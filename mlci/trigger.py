@@ -17,28 +17,42 @@ The rule, in order:
    newest version records no commit, or its commit is not in this checkout
    (a shallow clone). A trigger that cannot tell must not skip silently.
 
+4. ``trigger.drift``: the current data drifts from the reference data
+   (:mod:`mlci.drift`; the reference may be a file as committed at the
+   production version's commit, ``git:production``) → retrain.
+5. ``trigger.decay``: a production metric (a monitoring export, or a
+   Prometheus instant query) is below ``min`` or above ``max`` → retrain; a
+   missing metric retrains too, and says so.
+6. ``trigger.cooldown_hours``: when the newest version is younger than that,
+   no retrain, whatever fired (``--force`` still retrains).
+
+Every enabled trigger is evaluated and reported, not only the first that fires.
 Bad input is exit 2, never a silent "no": a broken config, an unreachable
-registry, a directory that is not a git repository with a commit. Drift and
-decay triggers are not evaluated by this version of mlci; enabling one is bad
-input (exit 2) rather than a trigger that silently never fires. Each trigger is
-one ``_check_*`` function returning a :class:`Check`; :func:`decide` combines
-them, so drift and decay slot in beside ``_check_new_data``.
+registry, a directory that is not a git repository with a commit, a data file
+or column the drift check cannot read. Each trigger is one ``_check_*``
+function returning a :class:`Check`; :func:`decide` combines them.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from mlci import git
 from mlci.errors import UsageError, one_line
 
 if TYPE_CHECKING:
     from mlci.config import Config
+    from mlci.drift import DriftReport
     from mlci.registry import ModelVersion, Registry
 
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
@@ -46,13 +60,41 @@ _SAFE = "retraining, the safe answer when a trigger cannot tell"
 
 
 @dataclass(frozen=True)
+class Inputs:
+    """Command-line values that override ``trigger.*`` in mlci.yaml."""
+
+    #: trigger.drift.reference (a path or git:<rev>[:<path>]); enables the drift check.
+    reference: str | None = None
+    #: trigger.drift.current; enables the drift check.
+    current: str | None = None
+    #: trigger.decay.source (a monitoring export); enables the decay check.
+    metrics: str | None = None
+
+
+@dataclass(frozen=True)
 class Check:
     """What one trigger found."""
 
-    trigger: str  # "new_data" (later: "drift", "decay")
+    trigger: str  # "new_data", "drift" or "decay"
     fired: bool
     reason: str
     changed: tuple[str, ...] = ()
+    #: Fired because the evidence is missing (retraining is the safe answer), not found.
+    missing: bool = False
+    #: The drift check's report.
+    drift: DriftReport | None = None
+    #: The decay check's metric: name, value (None: missing), bounds.
+    metric: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"trigger": self.trigger, "fired": self.fired, "reason": self.reason}
+        if self.missing:
+            data["missing_evidence"] = True
+        if self.changed:
+            data["changed"] = list(self.changed)
+        if self.metric is not None:
+            data["metric"] = dict(self.metric)
+        return data
 
 
 @dataclass(frozen=True)
@@ -75,25 +117,88 @@ class Decision:
     checks: tuple[Check, ...] = ()
     #: Things the user should fix that did not change the answer (a path matching no file).
     warnings: tuple[str, ...] = ()
+    #: Set when trigger.cooldown_hours held back a retrain that a trigger asked for.
+    cooldown: Mapping[str, Any] | None = None
+
+    @property
+    def drift(self) -> DriftReport | None:
+        return next((c.drift for c in self.checks if c.drift is not None), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``report`` output and ``--report-json``: the decision and every check."""
+        data: dict[str, Any] = {
+            "should_train": self.should_train,
+            "reason": self.reason,
+            "trigger": self.trigger,
+            "model": self.model,
+            "version": self.version,
+            "commit": self.commit,
+            "head": self.head,
+            "checks": [c.to_json() for c in self.checks],
+            "warnings": list(self.warnings),
+        }
+        if self.cooldown is not None:
+            data["cooldown"] = dict(self.cooldown)
+        report = self.drift
+        if report is not None:
+            data["drift"] = report.to_json() | {
+                "summary": report.summary(),
+                "features": [
+                    {
+                        "feature": c.column,
+                        "type": c.kind,
+                        "test": c.test,
+                        "statistic": c.to_json()["statistic"],
+                        "threshold": c.threshold,
+                        "drifted": c.drifted,
+                    }
+                    for c in report.columns
+                ],
+            }
+        return data
 
 
 # --------------------------------------------------------------------------- config
 
 
-def check_supported(config: Config) -> None:
-    """Refuse (exit 2) a trigger config this version of mlci cannot evaluate."""
-    enabled = [
-        name
-        for name, section in (("drift", config.trigger.drift), ("decay", config.trigger.decay))
-        if section.enabled
-    ]
-    if enabled:
-        keys = " and ".join(f"trigger.{name}.enabled" for name in enabled)
-        raise UsageError(
-            f"{keys}: this mlci version does not evaluate {' or '.join(enabled)} triggers yet; "
-            f"set {' and '.join(f'trigger.{name}.enabled: false' for name in enabled)} "
-            "(new-data triggers and force_retrain work)"
-        )
+def check_supported(config: Config, inputs: Inputs | None = None) -> None:
+    """Refuse (exit 2) a trigger config that cannot be evaluated, saying what to set."""
+    inputs = inputs or Inputs()
+    drift = config.trigger.drift
+    if drift.enabled or inputs.reference or inputs.current:
+        reference = inputs.reference or drift.reference
+        current = inputs.current or drift.current
+        if not current:
+            raise UsageError(
+                "trigger.drift.current is not set: name the current data (CSV or Parquet), "
+                "or pass --current FILE"
+            )
+        if not reference:
+            raise UsageError(
+                "trigger.drift.reference is not set: name the reference data (a path, or "
+                "git:production for the file as committed at the production version), "
+                "or pass --reference FILE"
+            )
+        _git_reference(reference, current)  # a malformed git: reference is exit 2 now
+    decay = config.trigger.decay
+    if decay.enabled or inputs.metrics:
+        if not decay.metric:
+            raise UsageError(
+                "trigger.decay.metric is not set: name the production metric to watch "
+                "(e.g. accuracy)"
+            )
+        if decay.min is None and decay.max is None:
+            raise UsageError(
+                f"trigger.decay: set min or max for {decay.metric} (retrain when it falls "
+                "below min or rises above max)"
+            )
+        if not (inputs.metrics or decay.source or (decay.prometheus and decay.query)):
+            raise UsageError(
+                f"trigger.decay: say where {decay.metric} comes from: source (a JSON or CSV "
+                "monitoring export, or --metrics FILE) or prometheus and query"
+            )
+        if bool(decay.prometheus) != bool(decay.query) and not (inputs.metrics or decay.source):
+            raise UsageError("trigger.decay: prometheus and query go together; set both")
     new_data = config.trigger.new_data
     if new_data.enabled:
         if not new_data.paths:
@@ -211,6 +316,294 @@ def _check_new_data(
     return Check(trigger="new_data", fired=False, reason=f"no change under {where} {since}")
 
 
+# --------------------------------------------------------------------------- drift
+
+
+def _git_reference(reference: str, current: str) -> tuple[str, str] | None:
+    """``git:<rev>[:<path>]`` → (rev, path); None for a plain path."""
+    if not reference.startswith("git:"):
+        return None
+    rev, _, path = reference[len("git:") :].partition(":")
+    path = path or current
+    if not rev or rev.startswith("-") or not _REV.match(rev):
+        raise UsageError(
+            f"trigger.drift.reference {reference!r}: write git:<rev>[:<path>], e.g. "
+            "git:production, git:latest or git:v1.2.0:data/train.csv"
+        )
+    if (
+        path.startswith("git:")
+        or PurePosixPath(path).is_absolute()
+        or ".." in PurePosixPath(path).parts
+    ):
+        raise UsageError(
+            f"trigger.drift.reference {reference!r}: the path inside the repository must be "
+            f"relative, got {path!r}"
+        )
+    return rev, path
+
+
+_REV = re.compile(r"^[A-Za-z0-9._/@^~{}-]+$")
+
+
+def _git_show(root: Path, commit: str, path: str, into: Path) -> Path:
+    """Check ``<commit>:<path>`` out under the directory ``into`` (not the index, not the
+    work tree: ``git restore --worktree`` into a work tree of its own); return the file."""
+    proc = git.run(
+        f"--work-tree={into}",
+        "restore",
+        f"--source={commit}",
+        "--worktree",
+        "--",
+        path,
+        cwd=root,
+        purpose="read the reference data as committed (trigger.drift.reference)",
+    )
+    copy = into / path
+    if not proc.ok or not copy.is_file():
+        raise UsageError(
+            f"trigger.drift.reference: {path} is not a file in commit {commit[:12]}: "
+            f"{one_line(proc.stderr) or 'not found'}"
+        )
+    with open(copy, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"version https://git-lfs"):
+        raise UsageError(
+            f"trigger.drift.reference: {path} at {commit[:12]} is a Git LFS pointer, not data; "
+            "point reference at a pulled copy instead"
+        )
+    return copy
+
+
+def _check_drift(
+    *,
+    config: Config,
+    root: Path,
+    registry: Registry,
+    version: ModelVersion,
+    inputs: Inputs,
+) -> Check:
+    from mlci import drift
+
+    settings = config.trigger.drift
+    reference = inputs.reference or settings.reference
+    current = inputs.current or settings.current
+    assert reference and current  # check_supported
+    options = drift.Options(
+        columns={
+            name: drift.ColumnOptions(kind=c.type, p_value=c.p_value, distance=c.distance)
+            for name, c in settings.columns.items()
+        },
+        ignore=tuple(settings.ignore),
+        p_value=settings.p_value,
+        distance=settings.distance,
+        share=settings.drift_share,
+    )
+    current_path = root / current
+    at_git = _git_reference(reference, current)
+    if at_git is None:
+        report = drift.compare(
+            root / reference,
+            current_path,
+            options=options,
+            reference_label=reference,
+            current_label=current,
+        )
+        return Check(trigger="drift", fired=report.drifted, reason=report.summary(), drift=report)
+    rev, path = at_git
+    model = config.registry.model
+    if rev in ("production", "latest"):
+        if rev == "production":
+            stage = config.registry.stages.production
+            held = registry.resolve(model, stage)
+            if held is None:
+                return Check(
+                    trigger="drift",
+                    fired=True,
+                    missing=True,
+                    reason=f"no version of {model} holds {stage}, so there is no reference "
+                    f"data to measure drift against ({reference}); {_SAFE}",
+                )
+        else:
+            held = version
+        label = f"{model} {held.version}"
+        commit = held.commit
+        if not commit or not _has_commit(root, commit):
+            why = (
+                "records no commit"
+                if not commit
+                else f"commit {commit[:12]} is not in this checkout"
+            )
+            return Check(
+                trigger="drift",
+                fired=True,
+                missing=True,
+                reason=f"{label} {why}, so its data ({reference}) cannot be read; {_SAFE}",
+            )
+    else:
+        proc = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if proc.returncode != 0:
+            raise UsageError(f"trigger.drift.reference {reference!r}: no commit {rev} here")
+        commit = proc.stdout.strip()
+    label = f"{path}@{commit[:12]}"
+    with tempfile.TemporaryDirectory(prefix="mlci-drift-") as tmp:
+        copy = _git_show(root.resolve(), commit, path, Path(tmp))
+        report = drift.compare(
+            copy, current_path, options=options, reference_label=label, current_label=current
+        )
+    return Check(trigger="drift", fired=report.drifted, reason=report.summary(), drift=report)
+
+
+# --------------------------------------------------------------------------- decay
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _metric_from_json(data: Any, metric: str) -> Any:
+    from mlci.metrics import flatten
+
+    if isinstance(data, list):
+        for record in reversed(data):
+            if isinstance(record, dict):
+                flat = flatten(record)
+                if metric in flat:
+                    return flat[metric]
+        return None
+    if isinstance(data, dict):
+        return flatten(data).get(metric)
+    return None
+
+
+def _metric_from_csv(text: str, metric: str, source: str) -> Any:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return None
+    header = [h.strip() for h in rows[0]]
+    if metric in header:
+        index = header.index(metric)
+        for row in reversed(rows[1:]):
+            if index < len(row) and row[index].strip():
+                return row[index].strip()
+        return None
+    if len(header) >= 2 and header[0] in ("metric", "name") and header[1] == "value":
+        for row in reversed(rows[1:]):
+            if len(row) >= 2 and row[0].strip() == metric:
+                return row[1].strip()
+        return None
+    raise UsageError(
+        f"{source}: a CSV monitoring export needs a column named {metric}, or metric,value rows"
+    )
+
+
+def read_metric(path: Path, metric: str) -> tuple[Any, bool]:
+    """The metric's raw value in a monitoring export, and whether the file exists."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, False
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"{path}: cannot read the monitoring export: {one_line(str(exc))}"
+        ) from None
+    if path.suffix.lower() == ".csv":
+        return _metric_from_csv(text, metric, str(path)), True
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path}:{exc.lineno}: malformed JSON monitoring export: {exc.msg}"
+        ) from None
+    return _metric_from_json(data, metric), True
+
+
+def _check_decay(*, config: Config, root: Path, inputs: Inputs) -> Check:
+    decay = config.trigger.decay
+    metric = decay.metric
+    assert metric  # check_supported
+    bounds = {"min": decay.min, "max": decay.max}
+    source_name = inputs.metrics or decay.source
+    if source_name:
+        raw, exists = read_metric(root / source_name, metric)
+        where = source_name
+        if not exists:
+            return Check(
+                trigger="decay",
+                fired=True,
+                missing=True,
+                reason=f"the monitoring export {where} does not exist, so {metric} cannot be "
+                f"checked; {_SAFE}",
+                metric={"name": metric, "value": None, "source": where, **bounds},
+            )
+        value = _number(raw)
+    else:
+        raise UsageError(
+            "trigger.decay.prometheus: this mlci version reads decay metrics from a monitoring "
+            "export only; set trigger.decay.source (or pass --metrics FILE)"
+        )
+    shown = {"name": metric, "value": value, "source": where, **bounds}
+    if value is None:
+        return Check(
+            trigger="decay",
+            fired=True,
+            missing=True,
+            reason=f"{metric} is missing from {where} (or not a number), so decay cannot be "
+            f"ruled out; {_SAFE}",
+            metric=shown,
+        )
+    if decay.min is not None and value < decay.min:
+        return Check(
+            trigger="decay",
+            fired=True,
+            reason=f"{metric} is {value:g}, below trigger.decay.min {decay.min:g}",
+            metric=shown,
+        )
+    if decay.max is not None and value > decay.max:
+        return Check(
+            trigger="decay",
+            fired=True,
+            reason=f"{metric} is {value:g}, above trigger.decay.max {decay.max:g}",
+            metric=shown,
+        )
+    within = " and ".join(
+        f"{'≥' if k == 'min' else '≤'} {v:g}" for k, v in bounds.items() if v is not None
+    )
+    return Check(
+        trigger="decay", fired=False, reason=f"{metric} is {value:g} ({within})", metric=shown
+    )
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+def _cooldown(config: Config, version: ModelVersion, now: datetime) -> dict[str, Any] | None:
+    """The cooldown in force, or None."""
+    hours = config.trigger.cooldown_hours
+    if not hours:
+        return None
+    registered = _when(version)
+    if registered == datetime.min.replace(tzinfo=timezone.utc):
+        return None
+    age = now - registered
+    if age >= timedelta(hours=hours):
+        return None
+    return {
+        "hours": hours,
+        "registered_at": registered.isoformat(),
+        "age_hours": round(age.total_seconds() / 3600, 2),
+    }
+
+
 def forced(*, config: Config) -> Decision:
     """The decision of ``--force``: retrain, without asking the registry."""
     check_supported(config)
@@ -219,9 +612,16 @@ def forced(*, config: Config) -> Decision:
     )
 
 
-def decide(*, config: Config, root: Path, registry: Registry) -> Decision:
+def decide(
+    *,
+    config: Config,
+    root: Path,
+    registry: Registry,
+    inputs: Inputs | None = None,
+    now: datetime | None = None,
+) -> Decision:
     """Should ``config.registry.model`` be retrained, given its registry and ``root``?"""
-    check_supported(config)
+    check_supported(config, inputs)
     model = config.registry.model
     head = head_commit(root)
     versions = registry.versions(model)
@@ -240,49 +640,79 @@ def decide(*, config: Config, root: Path, registry: Registry) -> Decision:
             head=head,
         )
     last = newest(versions)
+    inputs = inputs or Inputs()
+    checks: list[Check] = []
     new_data = config.trigger.new_data
-    if not new_data.enabled:
+    paths = tuple(new_data.paths) if new_data.enabled else ()
+    if new_data.enabled:
+        checks.append(_check_new_data(root=root, paths=paths, model=model, version=last))
+    if config.trigger.drift.enabled or inputs.reference or inputs.current:
+        checks.append(
+            _check_drift(config=config, root=root, registry=registry, version=last, inputs=inputs)
+        )
+    if config.trigger.decay.enabled or inputs.metrics:
+        checks.append(_check_decay(config=config, root=root, inputs=inputs))
+    if not checks:
         return Decision(
             should_train=False,
-            reason=f"no retraining trigger is enabled (trigger.new_data.enabled is false); "
-            f"{model} {last.version} stays; run with force_retrain to retrain",
+            reason="no retraining trigger is enabled (trigger.new_data, trigger.drift and "
+            f"trigger.decay are off); {model} {last.version} stays; run with force_retrain "
+            "to retrain",
             model=model,
             trigger="none",
             version=last.version,
             commit=last.commit,
             head=head,
         )
-    paths = tuple(new_data.paths)
-    check = _check_new_data(root=root, paths=paths, model=model, version=last)
-    missing_evidence = check.fired and not check.changed
+    fired = [c for c in checks if c.fired]
     warnings: tuple[str, ...] = ()
-    if not check.fired:
+    if new_data.enabled and not checks[0].fired:
         warnings = tuple(
             f"trigger.new_data.paths: {path} matches no file committed at HEAD, so it can never "
             "start a retrain (data kept out of git? list dvc.lock or the .dvc files instead)"
             for path in _unmatched(root, paths)
         )
-    return Decision(
-        should_train=check.fired,
-        reason=check.reason,
-        model=model,
-        trigger="missing-evidence" if missing_evidence else ("new_data" if check.fired else "none"),
-        version=last.version,
-        commit=last.commit,
-        head=head,
-        paths=paths,
-        changed=check.changed,
-        checks=(check,),
-        warnings=warnings,
+    changed = next((c.changed for c in checks if c.trigger == "new_data"), ())
+    common: dict[str, Any] = {
+        "model": model,
+        "version": last.version,
+        "commit": last.commit,
+        "head": head,
+        "paths": paths,
+        "changed": changed,
+        "checks": tuple(checks),
+        "warnings": warnings,
+    }
+    if not fired:
+        return Decision(
+            should_train=False, reason="; ".join(c.reason for c in checks), trigger="none", **common
+        )
+    reason = "; ".join(c.reason for c in fired)
+    cooldown = _cooldown(config, last, now or datetime.now(timezone.utc))
+    if cooldown is not None:
+        return Decision(
+            should_train=False,
+            reason=f"cooldown: {model} {last.version} was registered {cooldown['age_hours']:g} h "
+            f"ago, less than trigger.cooldown_hours ({cooldown['hours']:g}); run with "
+            f"force_retrain to retrain now (fired: {reason})",
+            trigger="cooldown",
+            cooldown=cooldown,
+            **common,
+        )
+    trigger = (
+        "missing-evidence" if all(c.missing for c in fired) else ",".join(c.trigger for c in fired)
     )
+    return Decision(should_train=True, reason=reason, trigger=trigger, **common)
 
 
 __all__ = [
     "Check",
     "Decision",
+    "Inputs",
     "check_supported",
     "decide",
     "forced",
     "head_commit",
     "newest",
+    "read_metric",
 ]

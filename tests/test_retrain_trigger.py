@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -147,8 +148,8 @@ def test_new_data_disabled_does_not_retrain_and_says_so(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (
         "should_train: false\nreason: no retraining trigger is enabled "
-        "(trigger.new_data.enabled is false); churn v0.0.1 stays; run with force_retrain to "
-        "retrain\n"
+        "(trigger.new_data, trigger.drift and trigger.decay are off); churn v0.0.1 stays; "
+        "run with force_retrain to retrain\n"
     )
 
 
@@ -184,15 +185,13 @@ def test_force(mlci: RunMlci, repo: Path, tmp_path: Path) -> None:
     [
         (
             "  drift:\n    enabled: true\n",
-            "mlci: error: trigger.drift.enabled: this mlci version does not evaluate drift "
-            "triggers yet; set trigger.drift.enabled: false (new-data triggers and "
-            "force_retrain work)\n",
+            "mlci: error: trigger.drift.current is not set: name the current data (CSV or "
+            "Parquet), or pass --current FILE\n",
         ),
         (
             "  decay:\n    enabled: true\n    metric: accuracy\n    min: 0.8\n",
-            "mlci: error: trigger.decay.enabled: this mlci version does not evaluate decay "
-            "triggers yet; set trigger.decay.enabled: false (new-data triggers and "
-            "force_retrain work)\n",
+            "mlci: error: trigger.decay: say where accuracy comes from: source (a JSON or CSV "
+            "monitoring export, or --metrics FILE) or prometheus and query\n",
         ),
         (
             "  new_data:\n    paths: []\n",
@@ -203,7 +202,7 @@ def test_force(mlci: RunMlci, repo: Path, tmp_path: Path) -> None:
     ids=["drift", "decay", "no-paths"],
 )
 @pytest.mark.parametrize("force", [False, True], ids=["", "force"])
-def test_triggers_this_version_cannot_evaluate_exit_2(
+def test_incomplete_trigger_config_exit_2(
     mlci: RunMlci, repo: Path, trigger: str, message: str, force: bool
 ) -> None:
     commit(repo, {"mlci.yaml": BASE + "trigger:\n" + trigger}, "config")
@@ -273,7 +272,11 @@ def test_outputs_and_summary_inside_actions(mlci: RunMlci, repo: Path, tmp_path:
         f"should_train: true\nreason: {reason}\nchanged:\n  data/more.csv\n"
         f"::notice title=retrain-trigger::{reason}\n"
     )
-    assert (tmp_path / "output").read_text() == f"should_train=true\nreason={reason}\n"
+    output = (tmp_path / "output").read_text()
+    assert output.startswith(f"should_train=true\nreason={reason}\nreport=")
+    report = json.loads(output.split("report=", 1)[1])
+    assert report["trigger"] == "new_data" and report["should_train"] is True
+    assert report["checks"][0]["changed"] == ["data/more.csv"]
     assert (tmp_path / "summary").read_text() == (
         "### retrain-trigger: retrain\n\n"
         f"`should_train=true` — {reason}\n\n"
@@ -287,7 +290,9 @@ def test_no_retrain_outputs_inside_actions(mlci: RunMlci, repo: Path, tmp_path: 
     proc = decide(mlci, repo, env=actions_env(tmp_path))
     assert proc.returncode == 0, proc.stderr
     reason = f"no change under data/ since churn v0.0.1 (commit {at})"
-    assert (tmp_path / "output").read_text() == f"should_train=false\nreason={reason}\n"
+    output = (tmp_path / "output").read_text()
+    assert output.startswith(f"should_train=false\nreason={reason}\nreport=")
+    assert json.loads(output.split("report=", 1)[1])["should_train"] is False
     assert (tmp_path / "summary").read_text() == (
         f"### retrain-trigger: no retrain\n\n`should_train=false` — {reason}\n"
     )
@@ -300,9 +305,8 @@ def test_bad_input_inside_actions_writes_no_output(
     proc = decide(mlci, repo, env=actions_env(tmp_path))
     assert proc.returncode == 2
     assert proc.stdout == (
-        "::error title=retrain-trigger::trigger.drift.enabled: this mlci version does not "
-        "evaluate drift triggers yet; set trigger.drift.enabled: false (new-data triggers and "
-        "force_retrain work)\n"
+        "::error title=retrain-trigger::trigger.drift.current is not set: name the current data "
+        "(CSV or Parquet), or pass --current FILE\n"
     )
     assert (tmp_path / "output").read_text() == ""
     assert (tmp_path / "summary").read_text() == ""
