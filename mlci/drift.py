@@ -427,6 +427,7 @@ class _Source:
                         table = table.drop_columns([name])  # its memory goes with the last use
                         batch[name] = self._arrow_column(column, name, kinds[name])
                         del column
+                        self.pa.default_memory_pool().release_unused()
                     yield batch
                     del batch
                     self.pa.default_memory_pool().release_unused()
@@ -439,6 +440,13 @@ class _Source:
             if found and int(found.group(1)) < len(names):
                 raise _not_numeric(self.label, names[int(found.group(1))]) from None
             raise UsageError(f"{self.label}: cannot read it: {one_line(str(exc))}") from None
+
+    def columns(self, kinds: Mapping[str, Kind]) -> Iterator[tuple[str, Any]]:
+        """In memory: each column of ``kinds``, converted, one at a time where the format
+        allows (Parquet is read column by column; a CSV is parsed once, then handed out)."""
+        for batch in self.batches(kinds, None):
+            for name in list(batch):
+                yield name, batch.pop(name)
 
     def _arrow_tables(
         self, names: list[str], kinds: Mapping[str, Kind], chunk_rows: int | None
@@ -844,47 +852,10 @@ def compare(
         chunk_rows = CHUNK_ROWS
     chunked = chunk_rows is not None
 
-    ref_cols, ref_rows, ref_batches = _pass_one(ref, kinds, chunk_rows)
-    cur_cols, cur_rows, cur_batches = _pass_one(cur, kinds, chunk_rows)
-    for source, cols, rows in ((ref, ref_cols, ref_rows), (cur, cur_cols, cur_rows)):
-        if rows == 0:
-            raise UsageError(f"{source.label}: has no rows of data")
-        for name, acc in cols.items():
-            if acc.count == 0:
-                raise UsageError(f"{source.label}: column {name} has no values (all missing)")
-
-    results: dict[str, ColumnDrift] = {}
-    # Pass 2: histograms (large numeric columns) and streamed KS (small reference only).
-    plans: dict[str, tuple[str, Any]] = {}
-    for name in kinds:
-        r, c = ref_cols[name], cur_cols[name]
-        if not (isinstance(r, _Numeric) and isinstance(c, _Numeric)) or _few(r, c):
-            continue
-        if r.count <= SMALL_SAMPLE:
-            ref_values = r.values()
-            assert ref_values is not None
-            if c.values() is None:
-                plans[name] = ("ks", np.sort(ref_values))
-        else:
-            low, high = min(r.low, c.low), max(r.high, c.high)
-            width = (high - low) / BINS if high > low else 1.0
-            plans[name] = ("hist", (low, width))
-    if plans:
-        _pass_two(ref, ref_cols, ref_batches, plans, kinds, chunk_rows, reference_side=True)
-        _pass_two(cur, cur_cols, cur_batches, plans, kinds, chunk_rows, reference_side=False)
-
-    def exact(name: str) -> float | None:
-        """The exact distance, when the values are in memory."""
-        if ref_batches is None or cur_batches is None:
-            return None
-        a = np.concatenate(ref_batches[name])
-        b = np.concatenate(cur_batches[name])
-        return _wasserstein_exact(a[~np.isnan(a)], b[~np.isnan(b)])
-
-    for name, kind in kinds.items():
-        results[name] = _column_drift(
-            name, kind, ref_cols[name], cur_cols[name], options, plans.get(name), exact
-        )
+    if chunk_rows is None:
+        results, ref_rows, cur_rows = _in_memory(ref, cur, kinds, options)
+    else:
+        results, ref_rows, cur_rows = _in_chunks(ref, cur, kinds, options, chunk_rows)
     return DriftReport(
         reference=ref.label,
         current=cur.label,
@@ -898,6 +869,91 @@ def compare(
         skipped=skipped,
         chunked=chunked,
     )
+
+
+def _check_counts(source: _Source, rows: int, name: str, acc: _Acc) -> None:
+    if rows == 0:
+        raise UsageError(f"{source.label}: has no rows of data")
+    if acc.count == 0:
+        raise UsageError(f"{source.label}: column {name} has no values (all missing)")
+
+
+def _plan(r: _Acc, c: _Acc) -> tuple[str, Any] | None:
+    """What pass 2 computes for a column: a histogram, a streamed KS test, or nothing."""
+    if not (isinstance(r, _Numeric) and isinstance(c, _Numeric)) or _few(r, c):
+        return None
+    if r.count <= SMALL_SAMPLE:
+        ref_values = r.values()
+        assert ref_values is not None
+        return ("ks", np.sort(ref_values)) if c.values() is None else None
+    low, high = min(r.low, c.low), max(r.high, c.high)
+    width = (high - low) / BINS if high > low else 1.0
+    return "hist", (low, width)
+
+
+def _second_pass(acc: _Numeric, values: Floats, plan: tuple[str, Any]) -> None:
+    how, arg = plan
+    if how == "hist":
+        acc.add_histogram(values, *arg)
+    else:
+        acc.add_ks(values, arg)
+
+
+def _in_memory(
+    ref: _Source, cur: _Source, kinds: Mapping[str, Kind], options: Options
+) -> tuple[dict[str, ColumnDrift], int, int]:
+    """Column by column across both files: only one column pair is held as arrays."""
+    results: dict[str, ColumnDrift] = {}
+    ref_rows = cur_rows = 0
+    waiting: dict[str, Any] = {}
+    cur_columns = cur.columns(kinds)
+    for name, a in ref.columns(kinds):
+        while name not in waiting:
+            other, values = next(cur_columns)
+            waiting[other] = values
+        b = waiting.pop(name)
+        ref_rows, cur_rows = len(a), len(b)
+        r: _Acc = _Numeric() if kinds[name] == "numeric" else _Categorical()
+        c: _Acc = _Numeric() if kinds[name] == "numeric" else _Categorical()
+        r.add(a)
+        _check_counts(ref, ref_rows, name, r)
+        c.add(b)
+        _check_counts(cur, cur_rows, name, c)
+        plan = _plan(r, c)
+        if plan is not None:
+            assert isinstance(r, _Numeric) and isinstance(c, _Numeric)
+            if plan[0] == "hist":
+                _second_pass(r, a, plan)
+            _second_pass(c, b, plan)
+
+        def exact(_: str, a: Any = a, b: Any = b) -> float | None:
+            return _wasserstein_exact(a[~np.isnan(a)], b[~np.isnan(b)])
+
+        results[name] = _column_drift(name, kinds[name], r, c, options, plan, exact)
+        del a, b, r, c
+    return results, ref_rows, cur_rows
+
+
+def _in_chunks(
+    ref: _Source, cur: _Source, kinds: Mapping[str, Kind], options: Options, chunk_rows: int
+) -> tuple[dict[str, ColumnDrift], int, int]:
+    """Files read in chunks, twice: moments, ranges and counts; then histograms."""
+    ref_cols, ref_rows = _pass_one(ref, kinds, chunk_rows)
+    cur_cols, cur_rows = _pass_one(cur, kinds, chunk_rows)
+    for source, cols, rows in ((ref, ref_cols, ref_rows), (cur, cur_cols, cur_rows)):
+        for name, acc in cols.items():
+            _check_counts(source, rows, name, acc)
+    plans = {n: p for n in kinds if (p := _plan(ref_cols[n], cur_cols[n])) is not None}
+    if plans:
+        _pass_two(ref, ref_cols, plans, kinds, chunk_rows, reference_side=True)
+        _pass_two(cur, cur_cols, plans, kinds, chunk_rows, reference_side=False)
+    results = {
+        name: _column_drift(
+            name, kind, ref_cols[name], cur_cols[name], options, plans.get(name), lambda _: None
+        )
+        for name, kind in kinds.items()
+    }
+    return results, ref_rows, cur_rows
 
 
 def _kinds(
@@ -967,34 +1023,27 @@ def _too_big(*paths: Path) -> bool:
 _Acc = _Numeric | _Categorical
 
 
-_Kept = dict[str, list[Any]]
-
-
 def _pass_one(
-    source: _Source, kinds: Mapping[str, Kind], chunk_rows: int | None
-) -> tuple[dict[str, _Acc], int, _Kept | None]:
-    """Moments, ranges and counts; in memory, also the numeric values pass 2 reads again."""
+    source: _Source, kinds: Mapping[str, Kind], chunk_rows: int
+) -> tuple[dict[str, _Acc], int]:
+    """Moments, ranges and category counts of every column, chunk by chunk."""
     cols: dict[str, _Acc] = {
         n: _Numeric() if k == "numeric" else _Categorical() for n, k in kinds.items()
     }
-    lengths: Counter[str] = Counter()
-    kept: _Kept | None = None if chunk_rows is not None else {}
+    rows = 0
     for batch in source.batches(kinds, chunk_rows):
+        rows += len(next(iter(batch.values())))
         for name, values in batch.items():
-            lengths[name] += len(values)
             cols[name].add(values)
-            if kept is not None and kinds[name] == "numeric":
-                kept.setdefault(name, []).append(values)
-    return cols, max(lengths.values(), default=0), kept
+    return cols, rows
 
 
 def _pass_two(
     source: _Source,
     cols: Mapping[str, _Acc],
-    kept: _Kept | None,
     plans: Mapping[str, tuple[str, Any]],
     kinds: Mapping[str, Kind],
-    chunk_rows: int | None,
+    chunk_rows: int,
     *,
     reference_side: bool,
 ) -> None:
@@ -1002,20 +1051,11 @@ def _pass_two(
     wanted = {n: kinds[n] for n, (how, _) in plans.items() if how == "hist" or not reference_side}
     if not wanted:
         return
-    batches: Iterator[Batch] | list[Batch]
-    if kept is not None:
-        batches = [{n: values} for n in wanted for values in kept[n]]
-    else:
-        batches = source.batches(wanted, chunk_rows)
-    for batch in batches:
+    for batch in source.batches(wanted, chunk_rows):
         for name, values in batch.items():
-            how, arg = plans[name]
             acc = cols[name]
             assert isinstance(acc, _Numeric)
-            if how == "hist":
-                acc.add_histogram(values, *arg)
-            else:
-                acc.add_ks(values, arg)
+            _second_pass(acc, values, plans[name])
 
 
 def _column_drift(
