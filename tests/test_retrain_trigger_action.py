@@ -34,11 +34,16 @@ def test_action_inputs_and_outputs() -> None:
         "config": "mlci.yaml",
         "python-version": "",
         "extras": "",
+        "reference": "",
+        "current": "",
+        "metrics": "",
+        "force": "false",
     }
     assert all(spec["required"] is False for spec in action["inputs"].values())
     assert {name: spec["value"] for name, spec in action["outputs"].items()} == {
         "should_train": "${{ steps.trigger.outputs.should_train }}",
         "reason": "${{ steps.trigger.outputs.reason }}",
+        "report": "${{ steps.trigger.outputs.report }}",
     }
 
 
@@ -54,10 +59,19 @@ def test_action_holds_no_logic_and_passes_inputs_through_env() -> None:
     assert run["env"] == {
         "MLCI_CONFIG": "${{ inputs.config }}",
         "MLCI_EXTRAS": "${{ inputs.extras }}",
+        "MLCI_REFERENCE": "${{ inputs.reference }}",
+        "MLCI_CURRENT": "${{ inputs.current }}",
+        "MLCI_METRICS": "${{ inputs.metrics }}",
+        "MLCI_FORCE": "${{ inputs.force }}",
     }
     assert run["run"] == (
         'mlci="$("$GITHUB_ACTION_PATH/../install-mlci.sh" "$MLCI_EXTRAS")"\n'
-        '"$mlci" retrain-trigger --config "$MLCI_CONFIG"\n'
+        'args=(retrain-trigger --config "$MLCI_CONFIG")\n'
+        'if [ -n "$MLCI_REFERENCE" ]; then args+=(--reference "$MLCI_REFERENCE"); fi\n'
+        'if [ -n "$MLCI_CURRENT" ]; then args+=(--current "$MLCI_CURRENT"); fi\n'
+        'if [ -n "$MLCI_METRICS" ]; then args+=(--metrics "$MLCI_METRICS"); fi\n'
+        'if [ "$MLCI_FORCE" = "true" ]; then args+=(--force); fi\n'
+        '"$mlci" "${args[@]}"\n'
     )
 
 
@@ -70,8 +84,12 @@ def test_the_generated_workflow_calls_it_with_inputs_it_has() -> None:
     assert step["uses"].split("@")[0].endswith("/actions/retrain-trigger")
     assert set(step["with"]) <= set(load_action()["inputs"])
     outputs = golden["jobs"]["check-trigger"]["outputs"]
+    # The job passes on the action's outputs it needs (the train job reads these two).
+    assert set(outputs) >= {"should_train", "reason"}
     assert outputs == {
-        name: f"${{{{ steps.{step['id']}.outputs.{name} }}}}" for name in load_action()["outputs"]
+        name: f"${{{{ steps.{step['id']}.outputs.{name} }}}}"
+        for name in load_action()["outputs"]
+        if name in outputs
     }
 
 
