@@ -148,6 +148,10 @@ def run(command: list[str], env: dict[str, str] | None = None) -> dict[str, obje
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--prepare"]:
+        reference, current = make_data(Path(sys.argv[2]))
+        print(reference, current, in_memory_size(reference, current))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("/tmp/mlci-bench-drift"))
     parser.add_argument("--evidently-python", help="python of a venv with evidently installed")
@@ -155,8 +159,15 @@ def main() -> int:
     parser.add_argument("--write", type=Path, help="replace the results in this markdown file")
     args = parser.parse_args()
 
-    reference, current = make_data(args.data)
-    size = in_memory_size(reference, current)
+    # Data and its size in a child process: a child's peak RSS (ru_maxrss) starts from
+    # the parent's, so the parent stays small (no NumPy, no pyarrow, no data).
+    prepared = subprocess.run(
+        [sys.executable, __file__, "--prepare", str(args.data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    reference, current, size = Path(prepared[0]), Path(prepared[1]), int(prepared[2])
     env = dict(os.environ, PYTHONPATH=str(REPO))
     rows: list[tuple[str, dict[str, object]]] = []
     mlci_runs = [run([sys.executable, "-c", MLCI, str(reference), str(current)], env)]
