@@ -52,6 +52,7 @@ def cli() -> None:
     The pipeline's steps, runnable on a laptop too:
                  mlci validate-model  gate a trained model (exit 1 rejects it)
                  mlci register-model, promote-model, rollback-model, models
+                 mlci fetch-model     a version's files, verified by digest
                  mlci retrain-trigger should continuous training retrain now?
                  mlci report          the model's numbers as one comment on the PR
 
@@ -502,6 +503,20 @@ push_option = click.option(
     metavar="V",
     help="git: the version to register, e.g. v1.2.0. [default: the greatest version, patch + 1]",
 )
+@click.option(
+    "--artifacts",
+    "artifacts",
+    multiple=True,
+    metavar="PATH",
+    help="A file or folder of the model (repeatable), recorded by SHA-256 and kept in the "
+    "store. [default: train.artifacts in mlci.yaml]",
+)
+@click.option(
+    "--store",
+    type=click.Choice(["", "auto", "github-release", "dvc", "mlflow", "none"]),
+    default="",
+    help="Where the files are kept. [default: registry.store in mlci.yaml, else auto]",
+)
 @push_option
 def register_model_cmd(
     model_name: str | None,
@@ -513,6 +528,8 @@ def register_model_cmd(
     report_path: str | None,
     source: str | None,
     model_version: str | None,
+    artifacts: tuple[str, ...],
+    store: str,
     push: bool,
 ) -> None:
     """Register a trained model as a new version, with its metrics and verdict.
@@ -520,6 +537,8 @@ def register_model_cmd(
     git (default): an annotated tag <model>@v<semver> on the commit (GTO's
     grammar), holding the metrics, the run URL and the validation verdict.
     mlflow: a model version of the registered model, the same facts as tags.
+    With model files (train.artifacts or --artifacts) their SHA-256 manifest is
+    recorded too and the files are kept in the store (docs/registry.md).
 
     \b
     Exit codes: 0 registered (or already registered at this commit with these
@@ -541,6 +560,8 @@ def register_model_cmd(
             source=source,
             version=model_version,
             push=push,
+            artifacts=artifacts,
+            store=store or None,
         )
     _publish(result, title="register-model")
 
@@ -1036,6 +1057,84 @@ def canary_analyze_cmd(
             on_interval=_echo_interval if duration else None,
         )  # fmt: skip
     _publish(result, title="canary-analyze")
+
+
+# --------------------------------------------------------------------------- fetch-model
+
+
+@cli.command(
+    "fetch-model",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Example:
+  mlci fetch-model --stage production --dest /tmp/model
+  mlci fetch-model --version v0.0.3 --dest "$RUNNER_TEMP/model" """,
+)
+@_registry_options
+@click.option(
+    "--version",
+    "--model-version",
+    "model_version",
+    metavar="V",
+    help="The version to fetch, e.g. v0.0.3 (git) or 7 (mlflow).",
+)
+@click.option(
+    "--stage", metavar="STAGE", help="Fetch the version that holds this stage, e.g. production."
+)
+@click.option(
+    "--dest",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A new (or empty) folder for the files; written only once they are verified.",
+)
+@click.option(
+    "--from-dir",
+    "from_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Take the files from this folder (the downloaded workflow artifact of train) "
+    "instead of the store; they are verified the same way.",
+)
+@click.option("--fetch", is_flag=True, help="git: fetch the tags of origin first.")
+def fetch_model_cmd(
+    model_name: str | None,
+    config_name: str | None,
+    backend: str,
+    root: Path,
+    tracking_uri: str | None,
+    model_version: str | None,
+    stage: str | None,
+    dest: Path,
+    from_dir: Path | None,
+    fetch: bool,
+) -> None:
+    """Fetch a registered version's model files and verify them against its digest.
+
+    Downloads into a temp folder beside --dest, checks every file against the
+    SHA-256 manifest recorded with the version, and only then renames it to
+    --dest. Inside GitHub Actions writes the outputs model, model_version,
+    model_dir and digest.
+
+    \b
+    Exit codes: 0 fetched and verified, 2 anything else (a file differs, is
+    missing or extra; the store is unreachable or keeps nothing; unknown
+    version or stage) — --dest is then left as it was.
+    """
+    from mlci.commands import fetch_model
+
+    with _annotated("fetch-model"):
+        result = fetch_model.run(
+            model=model_name,
+            config_path=Path(config_name) if config_name else None,
+            backend=backend,
+            root=root,
+            tracking_uri=tracking_uri,
+            fetch=fetch,
+            version=model_version or None,
+            stage=stage or None,
+            dest=dest,
+            from_dir=from_dir,
+        )
+    _publish(result, title="fetch-model")
 
 
 # --------------------------------------------------------------------------- entry point

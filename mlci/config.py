@@ -387,7 +387,9 @@ class Train(_Section):
     )
     artifacts: list[str] = Field(
         default_factory=list,
-        description="Paths uploaded as the workflow artifact of the trained model.",
+        description="Files and folders the training writes (the model). Uploaded as the "
+        "workflow artifact of train, recorded with the version as a SHA-256 manifest, kept "
+        "in registry.store, and given to every deploy step as MLCI_MODEL_DIR.",
     )
 
     @field_validator("command")
@@ -522,6 +524,27 @@ class Registry(_Section):
         description="mlflow backend: every promotion also copies the version into the "
         "registered model <model>-<stage> (one registered model per environment).",
     )
+    store: Literal["auto", "github-release", "dvc", "mlflow", "none"] = Field(
+        "auto",
+        description="Where the files of train.artifacts are kept with each version, so a "
+        "rollback can fetch them by digest: github-release (git backend: an asset of the "
+        "version's release), dvc (the repository's default DVC remote), mlflow (the "
+        "version's run), none (the digest only). auto: mlflow for the mlflow backend, dvc "
+        "when .dvc/config exists, else github-release. See docs/registry.md.",
+    )
+
+    @model_validator(mode="after")
+    def _store(self) -> Registry:
+        if self.store == "mlflow" and self.backend != "mlflow":
+            raise ValueError(
+                "store: mlflow needs backend: mlflow (use dvc, github-release or none)"
+            )
+        if self.store == "github-release" and self.backend != "git":
+            raise ValueError(
+                "store: github-release needs backend: git (a release belongs to a version tag); "
+                "use mlflow, dvc or none"
+            )
+        return self
 
     @field_validator("model")
     @classmethod

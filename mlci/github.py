@@ -356,8 +356,12 @@ class GitHub:
         target_commitish: str | None = None,
         draft: bool = False,
         prerelease: bool = False,
+        make_latest: str | None = None,
     ) -> Json:
+        """``make_latest="false"`` keeps the repository's "latest release" where it is."""
         payload: dict[str, Json] = {"tag_name": tag, "draft": draft, "prerelease": prerelease}
+        if make_latest is not None:
+            payload["make_latest"] = make_latest
         if name is not None:
             payload["name"] = name
         if body is not None:

@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -244,6 +244,51 @@ def load(path: Path) -> Manifest:
     return loads(text, where=str(path))
 
 
+# --------------------------------------------------------------------------- the record
+
+#: Where a version's files are kept (``registry.store``); ``none`` keeps only the digest.
+STORES = ("github-release", "dvc", "mlflow", "none")
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """What a registry records with a version: the manifest and where the files are kept."""
+
+    manifest: Manifest
+    store: str
+    #: Store-specific locator (a release tag and asset, a DVC object, an MLflow artifact path).
+    location: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        return self.manifest.digest
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "digest": self.digest,
+            "store": self.store,
+            "location": dict(self.location),
+            "manifest": self.manifest.to_dict(),
+        }
+
+
+def files_from_dict(data: Any, *, where: str) -> ModelFiles:
+    """The record :meth:`ModelFiles.to_dict` wrote; a malformed one is UsageError."""
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{where}: malformed model files record (not an object)")
+    store = data.get("store")
+    location = data.get("location") or {}
+    if store not in STORES or not isinstance(location, Mapping):
+        raise UsageError(f"{where}: malformed model files record (store {store!r})")
+    found = from_dict(data.get("manifest"), where=where)
+    if data.get("digest") != found.digest:
+        raise UsageError(
+            f"{where}: the recorded digest {data.get('digest')} is not its manifest's "
+            f"({found.digest}); the record was altered"
+        )
+    return ModelFiles(manifest=found, store=str(store), location=dict(location))
+
+
 # --------------------------------------------------------------------------- verifying
 
 
@@ -294,10 +339,13 @@ def verify(directory: Path, expected: Manifest, *, what: str, ignore: Iterable[s
 __all__ = [
     "ALGORITHM",
     "MANIFEST_FILE",
+    "STORES",
     "Entry",
     "Manifest",
+    "ModelFiles",
     "build",
     "differences",
+    "files_from_dict",
     "from_dict",
     "load",
     "loads",

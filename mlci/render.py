@@ -41,6 +41,8 @@ PIPELINE = ".github/workflows/ml-pipeline.yml"
 TRAINING = ".github/workflows/continuous-training.yml"
 ZIZMOR = ".github/zizmor.yml"
 ACTIONLINT = ".github/actionlint.yaml"
+#: Rendered when train.artifacts names the model's files: production back, with those files.
+ROLLBACK = ".github/workflows/rollback.yml"
 
 # output path -> template name
 TEMPLATES: dict[str, str] = {
@@ -48,6 +50,7 @@ TEMPLATES: dict[str, str] = {
     TRAINING: "continuous-training.yml.j2",
     ZIZMOR: "zizmor.yml.j2",
     ACTIONLINT: "actionlint.yaml.j2",
+    ROLLBACK: "rollback.yml.j2",
 }
 
 
@@ -235,6 +238,20 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         return "[" + ", ".join(jobs) + "]"
 
     prefix = "$/" if config.workflows.self_reference == "self" else "./"
+    # registry.store as the pipeline runs it: auto is decided here, from the config alone
+    # (register-model gets it explicitly, so the job installs what the store needs).
+    store = config.registry.store
+    if store == "auto":
+        if not git_backend:
+            store = "mlflow"
+        elif "dvc" in (config.data.pull or "").split():
+            store = "dvc"
+        else:
+            store = "github-release"
+    files = bool(config.train.artifacts)
+    extras = "mlflow" if not git_backend else ""
+    # register-model pushes to the DVC remote: only that step installs dvc.
+    register_extras = ",".join(e for e in (extras, "dvc" if files and store == "dvc" else "") if e)
     return {
         "c": config,
         "pin": pin,
@@ -251,7 +268,10 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "production_needs": needs("train", "deploy-staging", *image),
         "main_ref": f"refs/heads/{config.main_branch}",
         "production_timeout": production_timeout,
-        "extras": "mlflow" if not git_backend else "",
+        "extras": extras,
+        "register_extras": register_extras,
+        "store": store,
+        "files": files,
         "pipeline_ref": f"{prefix}.github/workflows/ml-pipeline.yml",
         "custom_labels": custom_labels(config),
     }
@@ -278,6 +298,8 @@ def render(
         if path == ZIZMOR and not config.workflows.zizmor_config:
             continue
         if path == ACTIONLINT and not context["custom_labels"]:
+            continue
+        if path == ROLLBACK and not context["files"]:
             continue
         body = env.get_template(template).render(context)
         workflow = overrides.WORKFLOW_NAMES.get(path)

@@ -14,6 +14,7 @@ checkout fails here as it would on GitHub.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -53,6 +54,59 @@ runs:
         git clean -q -fdx
 """
 
+# upload-artifact / download-artifact: a folder on disk plays the run's artifact storage. Like
+# the real action, an upload of one folder roots the artifact at that folder's contents.
+UPLOAD_ARTIFACT_STAND_IN = """\
+name: upload-artifact stand-in
+description: Copies the paths into $MLCI_E2E_ARTIFACTS/<name>, rooted as upload-artifact roots them.
+inputs:
+  name: {required: true}
+  path: {required: true}
+  if-no-files-found: {required: false, default: warn}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        PATHS: ${{ inputs.path }}
+      run: |
+        set -eu
+        dest="$MLCI_E2E_ARTIFACTS/$NAME"
+        mkdir -p "$dest"
+        mapfile -t paths < <(printf '%s\\n' "$PATHS" | sed '/^$/d')
+        if [ "${#paths[@]}" = 1 ] && [ -d "${paths[0]}" ]; then
+          cp -R "${paths[0]%/}/." "$dest/"
+        else
+          for p in "${paths[@]}"; do cp -R --parents "${p%/}" "$dest/"; done
+        fi
+"""
+
+DOWNLOAD_ARTIFACT_STAND_IN = """\
+name: download-artifact stand-in
+description: Copies $MLCI_E2E_ARTIFACTS/<name> to path.
+inputs:
+  name: {required: true}
+  path: {required: true}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        DEST: ${{ inputs.path }}
+      run: mkdir -p "$DEST" && cp -R "$MLCI_E2E_ARTIFACTS/$NAME/." "$DEST/"
+"""
+
+# What a user's deploy command sees: the verified files at their recorded paths.
+DEPLOY = """\
+import hashlib, os, sys
+from pathlib import Path
+weights = Path(os.environ["MLCI_MODEL_DIR"]) / "models" / "weights.json"
+digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+print(f"deploying {os.environ['MLCI_MODEL']} {os.environ['MLCI_MODEL_VERSION']} to {sys.argv[1]}: weights.json sha256={digest}")
+"""
+
 SETUP_PYTHON_STAND_IN = """\
 name: setup-python stand-in
 description: act in host mode uses the host's Python.
@@ -80,7 +134,18 @@ def pipeline_repo(tmp_path: Path) -> Path:
     text = config.read_text()
     text = text.replace("  thresholds: {}\n", "  thresholds:\n    accuracy: {min: 0.6}\n")
     text = text.replace("  self_reference: self", "  self_reference: relative")  # act needs ./
+    # The model's files travel from train to the deploys; only the digest is stored.
+    text = re.sub(r"(?m)^  artifacts: .*$", "  artifacts: [models/]", text)
+    text = text.replace("\nregistry:\n", "\nregistry:\n  store: none\n", 1)
+    text = text.replace(
+        "    command: null  # e.g. ./deploy.sh staging", "    command: python deploy.py staging"
+    )
+    text = text.replace(
+        "    strategy: direct  # direct, canary or blue-green\n    command: null",
+        "    strategy: direct  # direct, canary or blue-green\n    command: python deploy.py production",
+    )
     config.write_text(text)
+    (repo / "deploy.py").write_text(DEPLOY)
     assert run_mlci("generate", cwd=repo).returncode == 0
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "churn model with its mlci pipeline")
@@ -88,7 +153,12 @@ def pipeline_repo(tmp_path: Path) -> Path:
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "origin", "main")
-    for name, text in (("checkout", CHECKOUT_STAND_IN), ("setup-python", SETUP_PYTHON_STAND_IN)):
+    for name, text in (
+        ("checkout", CHECKOUT_STAND_IN),
+        ("setup-python", SETUP_PYTHON_STAND_IN),
+        ("upload-artifact", UPLOAD_ARTIFACT_STAND_IN),
+        ("download-artifact", DOWNLOAD_ARTIFACT_STAND_IN),
+    ):
         (tmp_path / name).mkdir()
         (tmp_path / name / "action.yml").write_text(text)
     return repo
@@ -105,9 +175,12 @@ def act(repo: Path, event: str, workflow: str, *extra: str) -> subprocess.Comple
             "--no-skip-checkout",
             "-s", "GITHUB_TOKEN=token-for-act",
             "--env", f"MLCI_E2E_ORIGIN={repo.parent / 'origin.git'}",
+            "--env", f"MLCI_E2E_ARTIFACTS={repo.parent / 'artifacts'}",
             "--local-repository", f"acme/mlci@v1={REPO_ROOT}",
             "--local-repository", f"actions/checkout@{checkout}={stand_ins / 'checkout'}",
             "--local-repository", f"actions/setup-python@{setup_python}={stand_ins / 'setup-python'}",
+            "--local-repository", f"actions/upload-artifact@{PINS['actions/upload-artifact'].sha}={stand_ins / 'upload-artifact'}",
+            "--local-repository", f"actions/download-artifact@{PINS['actions/download-artifact'].sha}={stand_ins / 'download-artifact'}",
             *extra,
         ],
         cwd=repo, capture_output=True, text=True, check=False, timeout=900, env=clean_env(),
@@ -152,6 +225,20 @@ def test_the_pipeline_trains_validates_registers_and_promotes(pipeline_repo: Pat
     payload = json.loads(annotation[annotation.index("{") :])
     assert payload["validation"] == "passed"
     assert 0.6 <= payload["metrics"]["accuracy"] <= 1.0
+    # the files train wrote reached both deploys, verified against the recorded digest
+    files = payload["files"]
+    assert files["store"] == "none"
+    (weights,) = files["manifest"]["files"]
+    assert weights["path"] == "models/weights.json"
+    assert f"files: 1 file, {weights['size']} B, {files['digest']}, store none" in log
+    fetched = re.findall(
+        r"fetched churn v0\.0\.1 from the workflow artifact into .*?(sha256:[0-9a-f]{64}) \(verified\)",
+        log,
+    )
+    assert fetched == [files["digest"], files["digest"]], log
+    for stage in ("staging", "production"):
+        assert f"deploying churn v0.0.1 to {stage}: weights.json sha256={weights['sha256']}" in log
+    assert "Say that a rollback cannot fetch these files again" in log
 
 
 def test_a_rejected_model_never_reaches_staging(pipeline_repo: Path) -> None:
@@ -194,3 +281,50 @@ def test_continuous_training_retrains_only_on_new_data(pipeline_repo: Path) -> N
     assert "registered churn v0.0.2" in log
     assert "promoted churn v0.0.2: staging → production (previous: v0.0.1)" in log
     assert "churn@v0.0.2" in tags(pipeline_repo)
+
+
+def test_a_rollback_deploys_the_previous_versions_files(pipeline_repo: Path) -> None:
+    """github-release store against the fake GitHub: v1, then v2, then rollback.yml → v1's files."""
+    from github_fake import FakeGitHub
+
+    config = pipeline_repo / "mlci.yaml"
+    config.write_text(config.read_text().replace("  store: none\n", "  store: github-release\n"))
+    assert run_mlci("generate", cwd=pipeline_repo).returncode == 0
+    assert (pipeline_repo / ".github" / "workflows" / "rollback.yml").is_file()
+    git(pipeline_repo, "add", "-A")
+    git(pipeline_repo, "commit", "-q", "-m", "keep the model files as release assets")
+    git(pipeline_repo, "push", "-q", "origin", "main")
+    with FakeGitHub(token="token-for-act") as github:
+        env = ("--env", f"GITHUB_API_URL={github.api_url}", "--env", "GITHUB_REPOSITORY=acme/churn")
+        proc = act(pipeline_repo, "push", "ml-pipeline.yml", *env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        with (pipeline_repo / "data" / "churn.csv").open("a") as fh:
+            fh.write("12,99.5,3,1\n")
+        git(pipeline_repo, "commit", "-q", "-am", "new data")
+        git(pipeline_repo, "push", "-q", "origin", "main")
+        proc = act(pipeline_repo, "push", "ml-pipeline.yml", *env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        releases = {r["tag_name"]: r for r in github.releases["acme/churn"]}
+        assert set(releases) == {"churn@v0.0.1", "churn@v0.0.2"}
+        assert all(r["prerelease"] for r in releases.values())
+
+        def weights_sha(version: str) -> str:
+            annotation = git(
+                pipeline_repo.parent / "origin.git",
+                "tag",
+                "-l",
+                "--format=%(contents)",
+                f"churn@{version}",
+            )
+            payload = json.loads(annotation[annotation.index("{") :])
+            return str(payload["files"]["manifest"]["files"][0]["sha256"])
+
+        old, new = weights_sha("v0.0.1"), weights_sha("v0.0.2")
+        assert old != new  # more data, other weights
+        proc = act(pipeline_repo, "workflow_dispatch", "rollback.yml", *env)
+        log = proc.stdout + proc.stderr
+        assert proc.returncode == 0, log
+        assert "rolled back churn production: v0.0.2 → v0.0.1" in log
+        assert "fetched churn v0.0.1 from github-release" in log
+        assert f"deploying churn v0.0.1 to production: weights.json sha256={old}" in log
+    assert github.violations == [], github.violations

@@ -32,20 +32,25 @@ def test_register_model_action_inputs_and_outputs() -> None:
     action = load("register-model")
     inputs = action["inputs"]
     assert list(inputs) == [
-        "model", "metrics-file", "report", "source", "config", "github-token",
+        "model", "metrics-file", "report", "source", "store", "config", "github-token",
         "python-version", "extras",
     ]  # fmt: skip
     assert inputs["metrics-file"]["required"] is True
     defaults = {k: v.get("default") for k, v in inputs.items() if k != "metrics-file"}
     assert defaults == {
-        "model": "", "report": "", "source": "", "config": "mlci.yaml", "github-token": "",
+        "model": "", "report": "", "source": "", "store": "", "config": "mlci.yaml", "github-token": "",
         "python-version": "", "extras": "",
     }  # fmt: skip
     assert action["outputs"] == {
         "model_version": {
             "description": "The registered version, e.g. v0.4.0 (git) or 12 (mlflow).",
             "value": "${{ steps.register.outputs.model_version }}",
-        }
+        },
+        "digest": {
+            "description": "The top SHA-256 digest of the model files recorded with it "
+            "(empty without files).",
+            "value": "${{ steps.register.outputs.digest }}",
+        },
     }
 
 

@@ -215,12 +215,19 @@ def test_pipeline_job_graph_and_gates() -> None:
     assert production["needs"] == ["train", "deploy-staging", "build-image"]
     assert "github.ref == 'refs/heads/main'" in production["if"]
     assert production["environment"] == "production"
-    # the canary action moves the registry's production stage itself, after a promotion only
-    assert [step["id"] for step in production["steps"]] == ["checkout", "rollout"]
-    rollout = production["steps"][1]
+    # the model files are verified first; the canary action moves the registry's production
+    # stage itself, after a promotion only
+    assert [step["id"] for step in production["steps"]] == [
+        "checkout", "model-artifact", "model", "rollout",
+    ]  # fmt: skip
+    rollout = production["steps"][3]
     assert rollout["uses"].endswith("/actions/canary-deploy@v1")
     assert rollout["with"]["github-token"] == "${{ github.token }}"
     assert rollout["env"]["MLCI_MODEL_VERSION"] == "${{ needs.train.outputs.model_version }}"
+    assert rollout["env"]["MLCI_MODEL_DIR"] == "${{ steps.model.outputs.model_dir }}"
+    assert rollout["env"]["MLCI_IMAGE"] == (
+        "${{ needs.build-image.outputs.image }}@${{ needs.build-image.outputs.digest }}"
+    )
     assert production["timeout-minutes"] == 90
 
 
@@ -414,6 +421,11 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "registry": {
             "backend": backend,
             "model": draw(st.sampled_from(["model", "churn", "fraud-detector", "team/ranker"])),
+            "store": draw(
+                st.sampled_from(
+                    ["auto", "dvc", "none", "github-release" if backend == "git" else "mlflow"]
+                )
+            ),
         },
         "deploy": {
             "staging": {

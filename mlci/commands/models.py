@@ -29,7 +29,10 @@ class ModelsResult(Result):
             data = {
                 "model": self.model,
                 "backend": self.backend,
-                "versions": [dataclasses.asdict(v) for v in self.versions],
+                "versions": [
+                    {**dataclasses.asdict(v), "files": v.files.to_dict() if v.files else None}
+                    for v in self.versions
+                ],
                 "history": [dataclasses.asdict(e) for e in self.history],
             }
             return json.dumps(data, indent=2, default=str) + "\n"
@@ -38,6 +41,8 @@ class ModelsResult(Result):
             stages = f" [{', '.join(v.stages)}]" if v.stages else ""
             verdict = f" validation={v.validation}" if v.validation else ""
             lines.append(f"  {v.version}{stages}{verdict}  {metrics_line(v.metrics)}")
+            if v.files is not None:
+                lines.append(f"    files: {v.files.manifest.summary()}, store {v.files.store}")
         lines.append("history:")
         if not self.history:
             lines.append("  (no stage changes yet)")

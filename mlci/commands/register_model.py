@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlci import files
+from mlci import files, stores
 from mlci.commands import Result
 from mlci.commands._registry import metrics_line, open_registry
 from mlci.errors import UsageError
 
 if TYPE_CHECKING:
     from mlci.registry import ModelVersion
+    from mlci.stores import Prepared
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class RegisterModelResult(Result):
     model: str
     backend: str
     version: ModelVersion
+    #: The files this run found (their manifest may differ from a reused version's record).
+    prepared: Prepared | None = None
+    #: What the github-release store did ("" when nothing was uploaded).
+    stored: str = ""
 
     @property
     def _commit(self) -> str:
@@ -44,29 +49,53 @@ class RegisterModelResult(Result):
             "recorded (commit the data or code change to register a new version)"
         )
 
+    def _files_note(self) -> str | None:
+        """A reused version whose recorded files are not the ones this run produced."""
+        files, prepared = self.version.files, self.prepared
+        if not self.version.reused or prepared is None or files == prepared.files:
+            return None
+        return (
+            f"this run's model files ({prepared.files.digest}) are not the ones recorded with "
+            f"{self.model} {self.version.version} ({files.digest if files else 'none'}); "
+            "deploys use the recorded ones"
+        )
+
+    def _files_line(self) -> str:
+        files = self.version.files
+        if files is None:
+            return ""
+        return f"files: {files.manifest.summary()}, store {files.store}"
+
     def render_text(self) -> str:
         outcome = "kept" if self.version.reused else "registered"
-        return (
+        text = (
             f"{outcome} {self.model} {self.version.version}{self._where()}{self._verdict()}\n"
             f"metrics: {metrics_line(self.version.metrics)}\n"
         )
+        if self._files_line():
+            text += self._files_line() + "\n"
+        if self.stored:
+            text += f"store: {self.stored}\n"
+        return text
 
     def render_markdown(self) -> str:
+        files = f"\nModel {self._files_line()}\n" if self._files_line() else ""
         return (
             f"### Registered `{self.model}` {self.version.version}\n\n"
-            f"Backend: {self.backend}{self._where()}{self._verdict()}\n"
+            f"Backend: {self.backend}{self._where()}{self._verdict()}\n{files}"
         )
 
     def outputs(self) -> Mapping[str, str]:
-        return {"model_version": self.version.version}
+        outputs = {"model_version": self.version.version}
+        if self.version.files is not None:
+            outputs["digest"] = self.version.files.digest
+        return outputs
 
     def remarks(self) -> Sequence[str]:
-        note = self._reuse_note()
-        return (f"note: {note}",) if note else ()
+        return tuple(f"note: {n}" for n in (self._reuse_note(), self._files_note()) if n)
 
     def warnings(self) -> Sequence[str]:
-        note = self._reuse_note()
-        return (note,) if note else ()
+        return tuple(n for n in (self._reuse_note(), self._files_note()) if n)
 
 
 def read_source_file(path: Path) -> str:
@@ -96,6 +125,8 @@ def run(
     source: str | None = None,
     version: str | None = None,
     push: bool = False,
+    artifacts: Sequence[str] = (),
+    store: str | None = None,
 ) -> RegisterModelResult:
     """Register the model: a GTO tag (git) or a model version (mlflow), with its facts.
 
@@ -118,11 +149,42 @@ def run(
         tracking_uri=tracking_uri,
         push=push,
     )
+    cfg = ctx.config
+    # The model's files (train.artifacts or --artifacts): their manifest, and for dvc the push,
+    # come before the version is recorded, so a record never names files that are not stored.
+    prepared = stores.prepare(
+        root=root,
+        artifacts=list(artifacts) or (list(cfg.train.artifacts) if cfg is not None else []),
+        store=store or (cfg.registry.store if cfg is not None else "auto"),
+        backend=ctx.registry.backend,
+    )
     registered = ctx.registry.register(
         ctx.model,
         metrics=metrics,
         source=source or None,
         version=version or None,
         validation=validation,
+        files=prepared.files if prepared else None,
+        files_root=prepared.root if prepared else None,
     )
-    return RegisterModelResult(model=ctx.model, backend=ctx.registry.backend, version=registered)
+    stored = ""
+    recorded = registered.files
+    if (
+        prepared is not None
+        and recorded is not None
+        and recorded.store == "github-release"
+        and recorded.digest == prepared.files.digest
+    ):
+        if push:
+            stored = stores.publish(
+                recorded, root=root, model=ctx.model, version=registered.version
+            )
+        else:
+            stored = "files not uploaded: the tag was not pushed (--push uploads them)"
+    return RegisterModelResult(
+        model=ctx.model,
+        backend=ctx.registry.backend,
+        version=registered,
+        prepared=prepared,
+        stored=stored,
+    )

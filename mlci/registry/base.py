@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from mlci import files
 from mlci.errors import CheckFailed, UsageError
+from mlci.manifest import ModelFiles
 from mlci.names import check_name
 
 Backend = Literal["git", "mlflow"]
@@ -43,6 +44,8 @@ class ModelVersion:
     #: True when register() returned a version that already existed (the git backend
     #: versions one model per commit: a retrain of the same commit keeps its version).
     reused: bool = False
+    #: The model's files as registered: their SHA-256 manifest and where they are kept.
+    files: ModelFiles | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,12 @@ class Registry(Protocol):
         source: str | None = None,
         version: str | None = None,
         validation: bool | None = None,
-    ) -> ModelVersion: ...
+        files: ModelFiles | None = None,
+        files_root: Path | None = None,
+    ) -> ModelVersion:
+        """``files`` is recorded with the version; the mlflow store uploads them from
+        ``files_root`` (the files at their manifest paths) first."""
+        ...
 
     def resolve(self, model: str, stage: str) -> ModelVersion | None:
         """The version holding ``stage`` (None when no version holds it yet)."""

@@ -31,6 +31,7 @@ from typing import Any
 
 from mlci import git
 from mlci.errors import CheckFailed, UsageError, one_line
+from mlci.manifest import ModelFiles, files_from_dict
 from mlci.names import check_name
 from mlci.registry import gto
 from mlci.registry.base import (
@@ -265,6 +266,9 @@ class GitRegistry:
     ) -> ModelVersion:
         payload = tag.payload
         metrics = payload.get("metrics")
+        files = None
+        if payload.get("files") is not None:
+            files = files_from_dict(payload["files"], where=f"tag {tag.name}")
         return ModelVersion(
             model=model,
             version=str(tag.version),
@@ -277,6 +281,7 @@ class GitRegistry:
             commit=tag.commit,
             run_url=payload.get("run_url") if isinstance(payload.get("run_url"), str) else None,
             created_at=_iso(tag.date),
+            files=files,
         )
 
     def versions(self, model: str) -> list[ModelVersion]:
@@ -342,8 +347,12 @@ class GitRegistry:
         source: str | None = None,
         version: str | None = None,
         validation: bool | None = None,
+        files: ModelFiles | None = None,
+        files_root: Path | None = None,
     ) -> ModelVersion:
         check_name(model, what="model name")
+        if files is not None and files.store == "mlflow":
+            raise UsageError("registry.store: mlflow needs registry.backend: mlflow")
         if validation is False:
             raise CheckFailed(
                 f"{model}: the validation report says the model failed; "
@@ -386,6 +395,8 @@ class GitRegistry:
             "actor": actor(),
             "validation": None if validation is None else ("passed" if validation else "failed"),
         }
+        if files is not None:
+            payload["files"] = files.to_dict()
         name = gto.version_tag(model, new)
         message = gto.annotation(f"Registering {model} version {new}", payload)
         self._tag(state, name, commit, message)

@@ -30,10 +30,12 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from mlci.errors import CheckFailed, UsageError, one_line
+from mlci.manifest import ModelFiles, files_from_dict
 from mlci.names import check_name
 from mlci.registry.base import (
     ModelVersion,
@@ -55,6 +57,34 @@ LOCK_SUFFIX = ".mlci-lock"
 STALE_LOCK_SECONDS = 600
 _RUNS_URI = re.compile(r"^runs:/(?P<run>[^/]+)/(?P<path>.+)$")
 _LOGGED_MODEL_URI = re.compile(r"^models:/(?P<id>m-[0-9a-f]+)$")
+#: Model-version tags of the files record: the record's JSON in chunks (a tag value holds
+#: at most 5000 characters), and the digest and store on their own for the UI.
+FILES_TAG = "mlci.files."
+FILES_CHUNK = 4000
+#: Where the mlflow store keeps the files: this folder of the version's run's artifacts.
+FILES_ARTIFACT_PATH = "mlci-model"
+
+
+def files_tags(files: ModelFiles) -> dict[str, str]:
+    """The model-version tags that record ``files``."""
+    text = json.dumps(files.to_dict(), sort_keys=True, separators=(",", ":"))
+    chunks = [text[i : i + FILES_CHUNK] for i in range(0, len(text), FILES_CHUNK)]
+    tags = {f"{FILES_TAG}{n:03d}": chunk for n, chunk in enumerate(chunks)}
+    tags["mlci.digest"] = files.digest
+    tags["mlci.store"] = files.store
+    return tags
+
+
+def files_from_tags(tags: Mapping[str, str], *, where: str) -> ModelFiles | None:
+    chunks = sorted((k, v) for k, v in tags.items() if k.startswith(FILES_TAG))
+    if not chunks:
+        return None
+    text = "".join(v for _, v in chunks)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise UsageError(f"{where}: malformed model files record in its mlci.files tags") from None
+    return files_from_dict(data, where=where)
 
 
 def _redact(uri: str) -> str:
@@ -73,6 +103,8 @@ def _fail_fast() -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    # stderr carries one line on failure; no progress bars around it.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def load_run_metrics(run_id: str) -> dict[str, Any]:
@@ -228,6 +260,7 @@ class MlflowRegistry:
             commit=tags.get("mlci.commit"),
             run_url=tags.get("mlci.run_url") or getattr(mv, "run_link", None) or None,
             created_at=created.isoformat() if created else None,
+            files=files_from_tags(tags, where=f"{mv.name} version {mv.version}"),
         )
 
     def get(self, model: str, version: str) -> ModelVersion:
@@ -363,10 +396,17 @@ class MlflowRegistry:
         source: str | None = None,
         version: str | None = None,
         validation: bool | None = None,
+        files: ModelFiles | None = None,
+        files_root: Path | None = None,
     ) -> ModelVersion:
         from mlflow.exceptions import MlflowException
 
         check_name(model, what="model name")
+        if files is not None and files.store == "github-release":
+            raise UsageError(
+                "registry.store: github-release needs registry.backend: git "
+                "(a release belongs to a version tag); use mlflow, dvc or none"
+            )
         if version is not None:
             raise UsageError("MLflow numbers model versions itself; drop --model-version")
         if not source:
@@ -391,6 +431,22 @@ class MlflowRegistry:
         url = run_url()
         if url:
             tags["mlci.run_url"] = url
+        if files is not None:
+            if files.store == "mlflow":
+                if not run_id:
+                    raise UsageError(
+                        f"{model}: registry.store: mlflow keeps the files with the run that "
+                        f"logged the model, and {source} has none; log the model inside a run"
+                    )
+                if files_root is None:
+                    raise UsageError("the mlflow store needs the model files to upload")
+                self._upload_files(run_id, files_root, files)
+                files = ModelFiles(
+                    manifest=files.manifest,
+                    store="mlflow",
+                    location={"run_id": run_id, "artifact_path": FILES_ARTIFACT_PATH},
+                )
+            tags.update(files_tags(files))
         if len(tags["mlci.metrics"]) > 5000:
             raise UsageError(
                 f"{model}: the metrics are {len(tags['mlci.metrics'])} characters as JSON, more "
@@ -407,6 +463,36 @@ class MlflowRegistry:
                 name=model, source=uri, run_id=run_id, tags=tags, run_link=url, model_id=model_id
             )
         return self._to_version(mv)
+
+    # ------------------------------------------------------------------ the mlflow store
+
+    def _upload_files(self, run_id: str, root: Path, files: ModelFiles) -> None:
+        """Log every file of the manifest as an artifact of the run, at its manifest path."""
+        for entry in files.manifest.files:
+            parent = entry.path.rpartition("/")[0]
+            artifact_path = f"{FILES_ARTIFACT_PATH}/{parent}" if parent else FILES_ARTIFACT_PATH
+            with self._errors(f"uploading {entry.path} to run {run_id}"):
+                self._client.log_artifact(run_id, str(root / entry.path), artifact_path)
+
+    def download_files(self, files: ModelFiles, dest: Path) -> None:
+        """Download the files the mlflow store keeps for a version into ``dest`` (not yet there)."""
+        import shutil
+        import tempfile
+
+        run_id = files.location.get("run_id")
+        path = files.location.get("artifact_path")
+        if not isinstance(run_id, str) or not isinstance(path, str):
+            raise UsageError("the version's mlflow store record names no run and artifact path")
+        scratch = Path(tempfile.mkdtemp(prefix=".mlci-mlflow-", dir=dest.parent))
+        try:
+            with self._errors(f"downloading the model files of run {run_id}"):
+                self._client.download_artifacts(run_id, path, str(scratch))
+            fetched = scratch / path
+            if not fetched.is_dir():
+                raise UsageError(f"run {run_id} holds no {path}/ artifacts (the files are missing)")
+            fetched.rename(dest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     @contextlib.contextmanager
     def _lock(self, model: str) -> Iterator[None]:

