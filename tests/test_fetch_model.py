@@ -17,7 +17,8 @@ import pytest
 from conftest import RunMlci, clean_env, git, write_config
 
 from mlci import manifest
-from mlci.registry.git import GitRegistry, parse_payload
+from mlci.registry.git import GitRegistry
+from mlci.registry.gto import parse_payload
 
 
 def train(repo: Path, weights: str = '{"w": [1, 2, 3]}\n') -> None:
