@@ -281,4 +281,3 @@ def test_continuous_training_retrains_only_on_new_data(pipeline_repo: Path) -> N
     assert "registered churn v0.0.2" in log
     assert "promoted churn v0.0.2: staging → production (previous: v0.0.1)" in log
     assert "churn@v0.0.2" in tags(pipeline_repo)
-
