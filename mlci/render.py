@@ -54,7 +54,6 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-
 def notices(config: Config) -> list[str]:
     """What the user must know about a config that renders fine but cannot run as it is."""
     production = config.deploy.production
