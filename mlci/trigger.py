@@ -547,10 +547,12 @@ def _check_decay(*, config: Config, root: Path, inputs: Inputs) -> Check:
             )
         value = _number(raw)
     else:
-        raise UsageError(
-            "trigger.decay.prometheus: this mlci version reads decay metrics from a monitoring "
-            "export only; set trigger.decay.source (or pass --metrics FILE)"
-        )
+        from mlci.prometheus import Prometheus
+
+        assert decay.prometheus and decay.query  # check_supported
+        where = f"Prometheus ({decay.query})"
+        # No data, NaN → None (missing, retrain); unreachable or bad PromQL → exit 2.
+        value = Prometheus(decay.prometheus).value(decay.query)
     shown = {"name": metric, "value": value, "source": where, **bounds}
     if value is None:
         return Check(

@@ -4,6 +4,7 @@ registered by real ``mlci register-model`` runs, real ``mlci`` subprocesses."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -338,3 +339,30 @@ def test_outputs_and_summary_table_inside_actions(
     assert "| `plan` | categorical | chi-square p-value |" in summary
     assert "| **yes** | 0 / 0 | `enterprise` |" in summary
     assert "* ignored: id" in summary
+
+
+@pytest.mark.slow
+def test_decay_from_a_real_prometheus(mlci: RunMlci, repo: Path, tmp_path: Path) -> None:
+    """A gauge recorded into a real Prometheus; an instant query reads it."""
+    from prometheus_server import openmetrics, prometheus
+
+    now = time.time()
+    series = {
+        'model_accuracy{model="churn"}': [(now - 300 + 15 * i, 0.8) for i in range(20)],
+        'model_accuracy{model="other"}': [(now - 300 + 15 * i, 0.95) for i in range(20)],
+    }
+    register(mlci, repo, tmp_path)
+    with prometheus(tmp_path / "prom", recorded=openmetrics(series, kind="gauge")) as url:
+        for query, should, reason in (
+            ('model_accuracy{model="churn"}', "true", "accuracy is 0.8, below"),
+            ('model_accuracy{model="other"}', "false", "accuracy is 0.95 (≥ 0.85)"),
+            ('model_accuracy{model="gone"}', "true", "accuracy is missing from Prometheus"),
+        ):
+            config = DECAY.replace(
+                "    source: monitoring/metrics.json\n",
+                f"    prometheus: {url}\n    query: '{query}'\n",
+            )
+            commit(repo, {"mlci.yaml": config}, f"query {query}")
+            proc = decide(mlci, repo)
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout.startswith(f"should_train: {should}\nreason: {reason}"), query
