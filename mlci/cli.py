@@ -44,11 +44,13 @@ def cli() -> None:
 
     \b
     Start here:  mlci init            scaffold mlci.yaml and render the workflows
+                 mlci doctor          would each generated step run on this repository?
     After edits: mlci generate        re-render .github/workflows from mlci.yaml
     In CI:       mlci check           fail when the workflows are stale
                  mlci lint            actionlint + zizmor over the workflows
     Upkeep:      mlci pin             refresh the SHA pins of the actions
 
+    \b
     The pipeline's steps, runnable on a laptop too:
                  mlci validate-model  gate a trained model (exit 1 rejects it)
                  mlci register-model, promote-model, rollback-model, models
@@ -134,7 +136,20 @@ def _annotated(title: str) -> Iterator[None]:
 @click.option("--python", "python_version", help="Python version (default: detected, else 3.11).")
 @click.option("--actions-repository", help="owner/repo the mlci actions come from.")
 @click.option("--actions-ref", help="Tag or commit SHA of the mlci actions (default: v1).")
-@click.option("-y", "--yes", is_flag=True, help="Accept detected values without asking.")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="EXPR",
+    help="The gate's bound, e.g. 'accuracy>=0.8' (repeatable). [default: detected from a "
+    "metrics file in the repository, else none: the gate warns on every run]",
+)
+@click.option(
+    "-y",
+    "--yes",
+    is_flag=True,
+    help="Accept detected values without asking (also when stdin is not a terminal).",
+)
 @click.option(
     "--force", is_flag=True, help="Overwrite an existing mlci.yaml and generated workflows."
 )
@@ -147,17 +162,23 @@ def init_cmd(
     python_version: str | None,
     actions_repository: str | None,
     actions_ref: str | None,
+    thresholds: tuple[str, ...],
     yes: bool,
     force: bool,
 ) -> None:
     """Scaffold mlci.yaml in an existing repository and render its workflows.
 
-    Detects requirements files, test folders (tests/unit, tests/data,
-    tests/model, tests/integration), the Python version (.python-version or
-    requires-python), dvc.yaml and a Dockerfile; writes a commented mlci.yaml
-    and .github/workflows/{ml-pipeline,continuous-training}.yml; prints the
-    secrets and GitHub environments to set up next. Never overwrites an
-    existing mlci.yaml or workflow without --force.
+    Detects how to install the project (requirements files, pyproject extras and
+    dependency groups, uv, Poetry, conda), test folders that hold tests, lint
+    configs, the Python version, the train command (dvc.yaml, MLproject, train.py),
+    the metrics file and the model's files (docs/detection.md); writes a commented
+    mlci.yaml and .github/workflows/{ml-pipeline,continuous-training}.yml, then
+    checks them (mlci doctor) and prints what to do next, what init could not know
+    first. An existing .github/zizmor.yml of yours gets mlci's policy merged in.
+    --force replaces mlci.yaml and files mlci generated, never your own.
+
+    \b
+    Example:  mlci init --yes --threshold 'accuracy>=0.8'
     """
     from mlci import scaffold
     from mlci.commands import init
@@ -170,8 +191,12 @@ def init_cmd(
         python_version=python_version,
         actions_repository=actions_repository,
         actions_ref=actions_ref,
+        thresholds=thresholds,
     )
-    if not yes and sys.stdin.isatty():
+    interactive = not yes and sys.stdin is not None and sys.stdin.isatty()
+    if not yes and not interactive:
+        click.echo("note: stdin is not a terminal: accepting the detected values (--yes)", err=True)
+    if interactive:
         answers = scaffold.ask(
             path,
             answers,
@@ -301,14 +326,22 @@ def pin_cmd(
     show_default=True,
     help="Repository whose .github/workflows and actions/ are linted when no PATHS are given.",
 )
-def lint_cmd(paths: tuple[Path, ...], root: Path) -> None:
-    """Run actionlint and zizmor --offline over the workflows (and actions/).
+@click.option(
+    "--all",
+    "all_workflows",
+    is_flag=True,
+    help="Lint every workflow in .github/workflows, not only those mlci generated.",
+)
+def lint_cmd(paths: tuple[Path, ...], root: Path, all_workflows: bool) -> None:
+    """Run actionlint and zizmor --offline over mlci's workflows (and actions/).
 
-    Lists every finding; exits 1 if there is any.
+    Without PATHS: the workflows mlci generated (they carry its header) and
+    actions/*/action.yml; your other workflows only with --all. Lists every
+    finding; exits 1 if there is any.
     """
     from mlci.commands import lint
 
-    _publish(lint.run(root=root, paths=list(paths)), title="lint")
+    _publish(lint.run(root=root, paths=list(paths), all_workflows=all_workflows), title="lint")
 
 
 @cli.command("schema", context_settings=CONTEXT_SETTINGS)
@@ -1135,6 +1168,33 @@ def fetch_model_cmd(
             from_dir=from_dir,
         )
     _publish(result, title="fetch-model")
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+@cli.command("doctor", context_settings=CONTEXT_SETTINGS)
+@config_option
+def doctor_cmd(config_path: Path) -> None:
+    """Check that each step mlci.yaml generates would run on this repository.
+
+    Reads files only, runs nothing: files named in mlci.yaml exist, test folders
+    hold tests, the train script exists and gets the arguments it requires, the
+    metrics file is one the training writes, the tools the lint, test, train and
+    data steps call are installed by the install step, and the gate has a
+    threshold. mlci init runs it on what it wrote.
+
+    \b
+    Exit codes: 0 no problems (warnings allowed), 1 a step would fail,
+    2 invalid mlci.yaml.
+    Example:  mlci doctor --config mlci.yaml
+    """
+    from mlci import config as config_module
+    from mlci.commands import doctor
+
+    loaded = config_module.load(config_path)
+    root = config_path.parent if str(config_path.parent) else Path(".")
+    _publish(doctor.run(config=loaded.config, root=root), title="doctor")
 
 
 # --------------------------------------------------------------------------- entry point

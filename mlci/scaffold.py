@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import configparser
-import re
-import sys
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlci import emit, git, render, update
+from mlci import emit, render, update
 from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
+from mlci.detect import Detected, Placeholder, detect, model_name
 from mlci.errors import UsageError
+from mlci.state import read_text, split_header
 
-TEST_KINDS = ("unit", "data", "model", "integration")
+__all__ = ["Answers", "Detected", "Scaffolded", "ask", "detect", "init", "model_name"]
 
 
 @dataclass(frozen=True)
@@ -28,23 +28,7 @@ class Answers:
     python_version: str | None = None
     actions_repository: str | None = None
     actions_ref: str | None = None
-
-
-@dataclass(frozen=True)
-class Detected:
-    """What ``init`` found in the repository."""
-
-    requirements: list[str] = field(default_factory=list)
-    install_command: str | None = None
-    tests: dict[str, str | None] = field(default_factory=dict)
-    python_version: str | None = None
-    dvc: bool = False
-    dockerfile: bool = False
-    train_command: str | None = None
-    lint_commands: list[str] = field(default_factory=list)
-    model: str = "model"
-    metrics_file: str = "metrics.json"
-    branch: str = "main"
+    thresholds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,147 +36,8 @@ class Scaffolded:
     written: list[str]
     config: Config
     next_steps: str
-
-
-# --------------------------------------------------------------------------- detection
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _git(root: Path, *args: str) -> str | None:
-    return git.output(*args, cwd=root)
-
-
-def model_name(text: str) -> str:
-    """A GTO-compatible model name from a repository or directory name."""
-    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return name or "model"
-
-
-def _python_from_requires(spec: str) -> str | None:
-    match = re.search(r">=?\s*(3\.\d{1,2})", spec)
-    return match.group(1) if match else None
-
-
-def detect(root: Path) -> Detected:
-    """Look at the repository and return what a config for it should say."""
-    requirements = sorted(
-        (p.name for p in root.glob("requirements*.txt") if p.is_file()),
-        key=lambda name: (name != "requirements.txt", name),
-    )
-    pyproject = _load_toml(root / "pyproject.toml")
-    install_command = None
-    if not requirements and pyproject is not None:
-        install_command = "python -m pip install ."
-
-    tests = {
-        kind: f"tests/{kind}" if (root / "tests" / kind).is_dir() else None for kind in TEST_KINDS
-    }
-    if not any(tests.values()) and (root / "tests").is_dir():
-        tests["unit"] = "tests"
-
-    python_version = None
-    pinned = _read(root / ".python-version")
-    if pinned:
-        match = re.match(r"\s*(3\.\d{1,2})", pinned)
-        python_version = match.group(1) if match else None
-    if python_version is None and pyproject is not None:
-        requires = pyproject.get("project", {}).get("requires-python")
-        if isinstance(requires, str):
-            python_version = _python_from_requires(requires)
-
-    dvc_text = _read(root / "dvc.yaml")
-    dvc = dvc_text is not None
-    metrics_file = "metrics.json"
-    train_command = None
-    if (root / "train.py").is_file():
-        train_command = "python train.py"
-    elif (root / "src" / "train.py").is_file():
-        train_command = "python src/train.py"
-    if dvc_text:
-        import yaml
-
-        try:
-            dvc_doc = yaml.safe_load(dvc_text) or {}
-        except yaml.YAMLError:
-            dvc_doc = {}
-        stages = dvc_doc.get("stages", {}) if isinstance(dvc_doc, dict) else {}
-        if isinstance(stages, dict):
-            if train_command is None and "train" in stages:
-                train_command = "dvc repro"
-            for stage in stages.values():
-                metrics = stage.get("metrics") if isinstance(stage, dict) else None
-                if isinstance(metrics, list) and metrics:
-                    first = metrics[0]
-                    metrics_file = (
-                        first if isinstance(first, str) else next(iter(first), metrics_file)
-                    )
-                    break
-
-    lint_commands = []
-    ruff_configured = (
-        (root / "ruff.toml").is_file()
-        or (root / ".ruff.toml").is_file()
-        or (pyproject is not None and "ruff" in pyproject.get("tool", {}))
-    )
-    if ruff_configured:
-        lint_commands.append("ruff check .")
-    elif (root / ".flake8").is_file() or _setup_cfg_has(root, "flake8"):
-        lint_commands.append("flake8")
-
-    remote = _git(root, "config", "--get", "remote.origin.url")
-    repo_name = re.sub(r"\.git$", "", remote.rstrip("/").rsplit("/", 1)[-1]) if remote else None
-    project_name = pyproject.get("project", {}).get("name") if pyproject else None
-    name = model_name(
-        repo_name or (project_name if isinstance(project_name, str) else "") or root.resolve().name
-    )
-    branch = _git(root, "symbolic-ref", "--short", "HEAD") or "main"
-
-    return Detected(
-        requirements=requirements,
-        install_command=install_command,
-        tests=tests,
-        python_version=python_version,
-        dvc=dvc,
-        dockerfile=(root / "Dockerfile").is_file(),
-        train_command=train_command,
-        lint_commands=lint_commands,
-        model=name,
-        metrics_file=metrics_file,
-        branch=branch if re.match(r"^[A-Za-z0-9._/-]+$", branch) else "main",
-    )
-
-
-def _load_toml(path: Path) -> dict[str, Any] | None:
-    text = _read(path)
-    if text is None:
-        return None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return None
-    return data
-
-
-def _setup_cfg_has(root: Path, section: str) -> bool:
-    text = _read(root / "setup.cfg")
-    if text is None:
-        return False
-    parser = configparser.ConfigParser()
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        return False
-    return parser.has_section(section)
+    merged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- prompts
@@ -215,28 +60,129 @@ def ask(
     asks for one of ``choices`` (and asks again on anything else).
     """
     found = detect(root)
+    for placeholder in found.placeholders:
+        if placeholder.key == "train.command":
+            prompt_note = f" ({placeholder.message})"
+            break
+    else:
+        prompt_note = ""
     train_command = answers.train_command or prompt(
-        "Command that trains the model", default=found.train_command or "python train.py"
+        f"Command that trains the model{prompt_note}",
+        default=found.train_command or "python train.py",
     )
     model = answers.model or prompt("Registered model name", default=found.model)
     backend = answers.backend or choose("Model registry backend", BACKENDS, "git")
     strategy = answers.strategy or choose("Production rollout", STRATEGIES, "direct")
+    thresholds = answers.thresholds
+    if not thresholds:
+        from mlci import gate
+
+        def valid(text: str) -> str:
+            import click
+
+            try:
+                if text.strip():
+                    gate.parse_thresholds([text])
+            except UsageError as exc:
+                raise click.UsageError(str(exc)) from None  # click.prompt asks again
+            return text
+
+        suggested = (
+            f"{found.threshold.metric}{'>=' if found.threshold.direction == 'min' else '<='}"
+            f"{found.threshold.bound}"
+            if found.threshold
+            else ""
+        )
+        text = str(
+            prompt(
+                f"Gate: the primary metric in {found.metrics_file} and its bound, "
+                "e.g. accuracy>=0.8 (empty: none yet)",
+                default=suggested,
+                show_default=bool(suggested),
+                value_proc=valid,
+            )
+        ).strip()
+        thresholds = (text,) if text else ()
     return replace(
-        answers, train_command=train_command, model=model, backend=backend, strategy=strategy
+        answers,
+        train_command=train_command,
+        model=model,
+        backend=backend,
+        strategy=strategy,
+        thresholds=thresholds,
     )
 
 
 # --------------------------------------------------------------------------- init
 
 
-def scaffold_text(root: Path, answers: Answers) -> str:
+_THRESHOLDS_ANCHOR = "  thresholds: {}\n"
+_ARTIFACTS_ANCHOR = "  artifacts: []  # paths uploaded as the trained model's workflow artifact\n"
+
+
+def _threshold_lines(answers: Answers, found: Detected) -> list[str] | None:
+    """The lines of validation.thresholds, or None when there is nothing to write."""
+    from mlci import gate
+
+    if answers.thresholds:
+        parsed = gate.parse_thresholds(list(answers.thresholds))
+        lines = ["  thresholds:"]
+        for threshold in parsed:
+            key = "min" if threshold.direction == "min" else "max"
+            lines.append(
+                f"    {emit.yaml_scalar(threshold.metric)}: {{{key}: {threshold.bound:g}}}"
+            )
+        return lines
+    if found.threshold is not None:
+        t = found.threshold
+        return [
+            f"  # from {found.metrics_file} in the repository: 10% "
+            f"{'below' if t.direction == 'min' else 'above'} its value; adjust",
+            "  thresholds:",
+            f"    {emit.yaml_scalar(t.metric)}: {{{t.direction}: {t.bound:g}}}",
+        ]
+    return None
+
+
+def _comment_before(text: str, section: str, key: str, comment: str) -> str:
+    """Insert ``# comment`` above ``key:`` in the top-level ``section:`` of scaffold text."""
+    lines = text.splitlines(keepends=True)
+    inside = False
+    for index, line in enumerate(lines):
+        if not line.startswith((" ", "#", "\n")):
+            inside = line.startswith(f"{section}:")
+            continue
+        if inside and line.startswith(f"  {key}:"):
+            lines.insert(index, f"  # TODO before the first push: {comment}\n")
+            return "".join(lines)
+    return text
+
+
+def _placeholders(answers: Answers, found: Detected) -> list[Placeholder]:
+    """What init could not know, after the answers; thresholds last."""
+    out = [
+        p for p in found.placeholders if not (p.key == "train.command" and answers.train_command)
+    ]
+    if not answers.thresholds and found.threshold is None:
+        out.append(
+            Placeholder(
+                "validation.thresholds",
+                "no metric bound is set: the gate passes every model that trains (with a "
+                "warning on every run); add e.g. accuracy: {min: 0.8} under "
+                "validation.thresholds, or rerun init with --threshold 'accuracy>=0.8'",
+            )
+        )
+    return out
+
+
+def scaffold_text(root: Path, answers: Answers, *, found: Detected | None = None) -> str:
     """The commented mlci.yaml for ``root``; raises UsageError if it cannot be completed."""
-    found = detect(root)
+    found = found or detect(root)
     train_command = answers.train_command or found.train_command
     if not train_command:
         raise UsageError(
-            "no training command found (no train.py, src/train.py or dvc.yaml train stage); "
-            "pass --train-command 'python -m yourpkg.train'"
+            "no training command found (no train.py, src/train.py, MLproject entry point or "
+            "dvc.yaml stage); pass --train-command 'python -m yourpkg.train'"
         )
     repository = answers.actions_repository or DEFAULT_ACTIONS_REPOSITORY
     ref = answers.actions_ref or "v1"
@@ -250,7 +196,7 @@ def scaffold_text(root: Path, answers: Answers) -> str:
         "install_command": found.install_command,
         "lint_commands": found.lint_commands,
         "tests": found.tests,
-        "data_pull": "dvc pull" if found.dvc else None,
+        "data_pull": found.data_pull,
         "image_enabled": found.dockerfile,
         "train_command": train_command,
         "metrics_file": found.metrics_file,
@@ -264,38 +210,156 @@ def scaffold_text(root: Path, answers: Answers) -> str:
         qn=lambda value: "null" if value is None else emit.yaml_scalar(value),
         flow=lambda values: "[" + ", ".join(emit.yaml_scalar(v) for v in values) + "]",
     )
-    return str(env.get_template("mlci.yaml.j2").render(context))
+    text = str(env.get_template("mlci.yaml.j2").render(context))
+    # What the template does not know yet: detected thresholds, artifacts, placeholders.
+    thresholds = _threshold_lines(answers, found)
+    if thresholds is not None and _THRESHOLDS_ANCHOR in text:
+        text = text.replace(_THRESHOLDS_ANCHOR, "\n".join(thresholds) + "\n", 1)
+    if found.artifacts and _ARTIFACTS_ANCHOR in text:
+        flow = "[" + ", ".join(emit.yaml_scalar(p) for p in found.artifacts) + "]"
+        text = text.replace(
+            _ARTIFACTS_ANCHOR,
+            f"  artifacts: {flow}  # the trained model's files, uploaded as a workflow artifact\n",
+            1,
+        )
+    for placeholder in _placeholders(answers, found):
+        section, key = placeholder.key.split(".", 1)
+        text = _comment_before(text, section, key, placeholder.message)
+    return text
+
+
+# --------------------------------------------------------------------------- user-owned files
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def merge_policy(user_text: str, mlci_text: str, *, source: str) -> str:
+    """mlci's zizmor/actionlint settings merged into the user's file, comments kept.
+
+    Only what the user's file lacks is added (a mapping key, a list item), each
+    addition marked ``# added by mlci``; the user's own rules win.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import YAMLError
+
+    yaml = _round_trip()
+    try:
+        user = yaml.load(user_text)
+    except YAMLError as exc:
+        raise UsageError(f"{source}: invalid YAML, cannot add mlci's settings: {exc}") from None
+    ours = yaml.load(mlci_text)
+    if user is None:
+        user = CommentedMap()
+    if not isinstance(user, CommentedMap):
+        raise UsageError(f"{source}: the top level must be a mapping to add mlci's settings")
+
+    def merge(into: Any, add: Any) -> None:
+        for key, value in add.items():
+            if key not in into:
+                into[key] = value
+                into.yaml_add_eol_comment("added by mlci", key)
+            elif isinstance(into[key], CommentedMap) and isinstance(value, CommentedMap):
+                merge(into[key], value)
+            elif isinstance(into[key], CommentedSeq) and isinstance(value, CommentedSeq):
+                for item in value:
+                    if item not in into[key]:
+                        into[key].append(item)
+                        into[key].yaml_add_eol_comment("added by mlci", len(into[key]) - 1)
+
+    merge(user, ours)
+    buffer = io.StringIO()
+    yaml.dump(user, buffer)
+    return buffer.getvalue()
+
+
+def _generated_by_mlci(path: Path) -> bool:
+    text = read_text(path)
+    return text is not None and split_header(text)[0] is not None
 
 
 def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
-    """Write mlci.yaml and the generated workflows into ``root``; nothing is half-written."""
+    """Write mlci.yaml and the generated workflows into ``root``; nothing is half-written.
+
+    An existing ``.github/zizmor.yml`` of the user's own gets mlci's pin policy merged
+    in (comments kept) and mlci.yaml says ``workflows.zizmor_config: false``. ``force``
+    replaces mlci.yaml and files mlci generated, never another file of the user's.
+    """
     if not root.exists():
         raise UsageError(f"{root}: no such directory")
     if not root.is_dir():
         raise UsageError(f"{root}: is not a directory")
-    text = scaffold_text(root, answers)
+    found = detect(root)
+    text = scaffold_text(root, answers, found=found)
+    user_zizmor = (root / render.ZIZMOR).is_file() and not _generated_by_mlci(root / render.ZIZMOR)
+    if user_zizmor:
+        text = text.replace(
+            "  runs_on: ubuntu-latest\n",
+            "  runs_on: ubuntu-latest\n"
+            "  # mlci's pin policy was merged into your own .github/zizmor.yml\n"
+            "  zizmor_config: false\n",
+        )
     try:
         config = parse(text, source=CONFIG_FILE)
     except UsageError as exc:  # an answer the config rejects, e.g. a bad --python
         raise UsageError(f"cannot write mlci.yaml with these answers: {exc}") from None
     rendered = {CONFIG_FILE: text, **render.render(config, config_name=CONFIG_FILE)}
     existing = [rel for rel in rendered if (root / rel).exists()]
+    foreign = [rel for rel in existing if rel != CONFIG_FILE and not _generated_by_mlci(root / rel)]
+    if foreign:
+        raise UsageError(
+            f"{', '.join(foreign)}: already there and not generated by mlci; rename "
+            f"{'it' if len(foreign) == 1 else 'them'} (mlci writes its own files there), "
+            "then rerun `mlci init`"
+        )
     if existing and not force:
         raise UsageError(
             f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
             "run `mlci generate` to re-render from mlci.yaml, or `mlci init --force` to start over"
         )
+    merged = []
+    if user_zizmor:
+        zizmor_path = root / render.ZIZMOR
+        policy = render.render(
+            config.model_copy(
+                update={"workflows": config.workflows.model_copy(update={"zizmor_config": True})}
+            ),
+            config_name=CONFIG_FILE,
+        )[render.ZIZMOR]
+        _, policy_body = split_header(policy)
+        new = merge_policy(
+            zizmor_path.read_text(encoding="utf-8"), policy_body, source=render.ZIZMOR
+        )
+        if new != zizmor_path.read_text(encoding="utf-8"):
+            render.write_atomic(zizmor_path, new)
+            merged.append(render.ZIZMOR)
     render.write_atomic(root / CONFIG_FILE, text)
     # The workflows, and .mlci/ (their last rendering, so later hand edits merge).
     update.generate(config_path=root / CONFIG_FILE, force=True, restore=True)
-    return Scaffolded(written=list(rendered), config=config, next_steps=next_steps(config))
+    return Scaffolded(
+        written=list(rendered),
+        config=config,
+        next_steps=next_steps(config, placeholders=_placeholders(answers, found)),
+        merged=merged,
+        warnings=list(found.warnings),
+    )
 
 
-def next_steps(config: Config) -> str:
-    """What the user does next: secrets, environments, commit, lint."""
+def next_steps(config: Config, *, placeholders: list[Placeholder] | None = None) -> str:
+    """What the user does next: what init could not know first, then secrets and environments."""
     lines = ["Next steps:"]
-    secrets = config.secret_names
     step = 1
+    for placeholder in placeholders or []:
+        lines.append(f"  {step}. {placeholder.key} in mlci.yaml: {placeholder.message}.")
+        step += 1
+    secrets = config.secret_names
     if secrets:
         lines.append(
             f"  {step}. Add the repository secret{'s' if len(secrets) > 1 else ''} "
@@ -317,6 +381,6 @@ def next_steps(config: Config) -> str:
     step += 1
     lines.append(
         f"  {step}. Commit mlci.yaml, .mlci/ and .github/; "
-        "`mlci lint` audits the workflows locally."
+        "`mlci doctor` checks the steps' preconditions, `mlci lint` audits the workflows."
     )
     return "\n".join(lines)

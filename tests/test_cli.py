@@ -81,7 +81,8 @@ def test_init_asks_on_a_terminal(ml_repo: Path) -> None:
     """With a terminal on stdin, init offers the detected values and takes the answers."""
     primary, secondary = pty.openpty()
     # an invalid backend is asked again; Enter takes the detected model name
-    answers = b"python -m churn.train\n\ns3\nmlflow\ncanary\n"
+    # and a threshold without a comparison too
+    answers = b"python -m churn.train\n\ns3\nmlflow\ncanary\naccuracy\naccuracy>=0.7\n"
     os.write(primary, answers)
     proc = subprocess.run(
         [sys.executable, "-m", "mlci", "init"],
@@ -101,3 +102,20 @@ def test_init_asks_on_a_terminal(ml_repo: Path) -> None:
     assert "model: churn-model" in text  # the detected default, accepted with Enter
     assert "backend: mlflow" in text
     assert "strategy: canary" in text
+    assert "has no comparison" in (proc.stdout + proc.stderr).decode()
+    assert "    accuracy: {min: 0.7}\n" in text
+
+
+def test_help_epilog_renders_as_written() -> None:
+    """click's rewrapping once mangled it into `mlci validate-\\n  model  gate ...` (issue 9)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlci", "--help"],
+        capture_output=True, text=True, env=clean_env(), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0
+    assert "\n               mlci validate-model  gate a trained model (exit 1 rejects it)\n" in (
+        proc.stdout
+    )
+    assert "\n               mlci retrain-trigger should continuous training retrain now?\n" in (
+        proc.stdout
+    )

@@ -55,7 +55,7 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command() -> None:
     readme = (ROOT / "README.md").read_text().splitlines()[:20]
     block = "\n".join(readme)
-    assert "mlci init --yes /tmp/mlci-demo" in block
+    assert "mlci init --yes --threshold 'accuracy>=0.6' /tmp/mlci-demo" in block
     assert "bash .ci/run" in block
     test_command = re.search(r"the test command is `([^`]+)`", block)
     assert test_command is not None
@@ -67,7 +67,7 @@ def test_the_readme_main_job_on_the_example_repo(tmp_path: Path, mlci: RunMlci) 
     demo = tmp_path / "mlci-demo"
     shutil.copytree(ROOT / "examples" / "churn", demo)
     git(tmp_path, "init", "-q", "-b", "main", str(demo))
-    proc = mlci("init", "--yes", str(demo), cwd=tmp_path)
+    proc = mlci("init", "--yes", "--threshold", "accuracy>=0.6", str(demo), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert f"wrote {demo / 'mlci.yaml'}" in proc.stdout
     lint = mlci("lint", "--root", str(demo), cwd=tmp_path)
@@ -76,3 +76,7 @@ def test_the_readme_main_job_on_the_example_repo(tmp_path: Path, mlci: RunMlci) 
     # the example trains and writes the metrics file the gate reads
     subprocess.run([sys.executable, "train.py"], cwd=demo, check=True, capture_output=True)
     assert (demo / "metrics.json").is_file()
+    # ... and the gate passes it on the first run (no empty thresholds, no exit 2)
+    gate = mlci("validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=demo)
+    assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "model passed: 1 metric checked" in gate.stdout

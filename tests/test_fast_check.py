@@ -35,7 +35,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q",
         "--allow-empty", "-m", "initial")  # fmt: skip
     make_ml_repo(repo)
-    proc = run_mlci("init", "--yes", cwd=repo)
+    proc = run_mlci("init", "--yes", "--train-command", "python train.py", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     yield repo
 
@@ -92,7 +92,9 @@ def test_a_changed_config_falls_through_to_the_full_check(generated: Path, tmp_p
     repo = tmp_path / "repo"
     shutil.copytree(generated, repo, symlinks=True)
     config = repo / "mlci.yaml"
-    config.write_text(config.read_text().replace("python train.py", "python fit.py"))
+    text = config.read_text()
+    assert "  timeout_minutes: 120\n" in text
+    config.write_text(text.replace("  timeout_minutes: 120\n", "  timeout_minutes: 90\n"))
     fast = run_check(repo, fast=True)
     assert fast[0] == 1 and f"{PIPELINE}: stale" in fast[2]
     assert "jinja2" in fast[3]
@@ -224,6 +226,8 @@ def test_pre_commit_hook_runs_the_fast_check(generated: Path, tmp_path: Path) ->
     ok = subprocess.run([sys.executable, *command[1:]], cwd=repo, env=env, capture_output=True)
     assert ok.returncode == 0, ok.stderr
     config = repo / "mlci.yaml"
-    config.write_text(config.read_text().replace("python train.py", "python fit.py"))
+    text = config.read_text()
+    assert "  timeout_minutes: 120\n" in text
+    config.write_text(text.replace("  timeout_minutes: 120\n", "  timeout_minutes: 90\n"))
     stale = subprocess.run([sys.executable, *command[1:]], cwd=repo, env=env, capture_output=True)
     assert stale.returncode == 1

@@ -148,6 +148,10 @@ def test_strict_check_fails_on_any_hand_edit_with_a_diff(git_repo: Path, mlci: R
     assert proc.returncode == 1
     assert f"{PIPELINE}: edited by hand" in proc.stderr
     assert "-    timeout-minutes: 45" in proc.stdout and "+    timeout-minutes: 30" in proc.stdout
+    # the advice clears it (plain `mlci generate` keeps the edit: that advice looped, issue 9)
+    assert "then run `mlci generate --force`" in proc.stderr
+    assert mlci("generate", "--force", cwd=git_repo).returncode == 0
+    assert mlci("check", "--strict", cwd=git_repo).returncode == 0
     (git_repo / TRAINING).unlink()
     proc = mlci("check", "--strict", cwd=git_repo)
     assert proc.returncode == 1

@@ -20,14 +20,17 @@ def test_init_on_a_realistic_ml_repo(ml_repo: Path, mlci: RunMlci) -> None:
     assert "'staging' and 'production'" in proc.stdout
 
     loaded = config.load(ml_repo / "mlci.yaml").config
-    assert loaded.train.command == "python train.py"
-    assert loaded.install.requirements == ["requirements.txt", "requirements-dev.txt"]
+    # dvc.yaml's train stage writes the metrics; dvc itself is installed with the project
+    assert loaded.train.command == "dvc repro train"
+    assert loaded.install.command == (
+        "python -m pip install -r requirements.txt -r requirements-dev.txt dvc"
+    )
     assert loaded.python.version == "3.11"
     assert loaded.tests.unit == "tests/unit"
     assert loaded.tests.data == "tests/data"
     assert loaded.tests.model == "tests/model"
     assert loaded.tests.integration == "tests/integration"
-    assert loaded.data.pull == "dvc pull"
+    assert loaded.data.pull is None  # no remote in .dvc/config: nothing to pull
     assert loaded.image.enabled is True
     assert loaded.lint.commands == ["ruff check ."]
     assert loaded.registry.model == "churn-model"

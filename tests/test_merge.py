@@ -21,7 +21,8 @@ ZIZMOR = ".github/zizmor.yml"
 
 
 def init(repo: Path, mlci: RunMlci) -> Path:
-    proc = mlci("init", "--yes", cwd=repo)
+    # the merge tests edit the train command: a plain script, not ml_repo's dvc.yaml stage
+    proc = mlci("init", "--yes", "--train-command", "python train.py", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert (repo / ".mlci" / "manifest.json").is_file(), "init records .mlci/"
     git(repo, "add", "-A")

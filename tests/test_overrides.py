@@ -130,7 +130,7 @@ def test_overrides_merge_with_hand_edits(ml_repo: Path, mlci: RunMlci) -> None:
         (
             "overrides:\n  ml-pipeline:\n    train:\n      steps:\n        fit: null\n",
             "overrides.ml-pipeline.train.steps.fit: no step 'fit' in job train; valid step ids: "
-            "checkout, setup-python, install, data-pull, train, model-tests, validate, report, register",
+            "checkout, setup-python, install, train, model-tests, validate, report, register",
         ),
         (
             "overrides:\n  ml-pipeline:\n    train:\n      steps:\n"

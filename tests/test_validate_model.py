@@ -518,6 +518,7 @@ def test_cli_pass_in_github_actions(tmp_path: Path, mlci: RunMlci) -> None:
             "mlci.yaml not found: checking the command-line thresholds only",
             "no baseline given: the regression check is skipped",
         ],
+        "warnings": [],
     }
     assert out.read_text() == (
         "passed=true\nreport=" + json.dumps(report, separators=(",", ":")) + "\n"
@@ -714,11 +715,6 @@ CONFIG_NO_THRESHOLDS = "train:\n  command: python train.py\n"
             {"metrics.json": '{"accuracy": 0.9}', "mlci.yaml": "train: {}\n"},
             ["--threshold", "accuracy>=0.5"],
             "mlci: error: mlci.yaml:1:",
-        ),
-        (
-            {"metrics.json": '{"accuracy": 0.9}', "mlci.yaml": CONFIG_NO_THRESHOLDS},
-            ["--baseline", "none"],
-            "mlci: error: no thresholds to check: add validation.thresholds to mlci.yaml",
         ),
         (
             {"metrics.json": '{"accuracy": 0.9}'},
@@ -936,3 +932,33 @@ def test_cli_help_states_the_exit_codes(tmp_path: Path, mlci: RunMlci) -> None:
     for option in ("--metrics", "--config", "--threshold", "--baseline", "--max-regression"):
         assert option in text
     assert "--report-json" in text
+
+
+def test_a_config_without_thresholds_passes_with_a_warning_on_every_run(
+    tmp_path: Path, mlci: RunMlci
+) -> None:
+    """What `mlci init` writes when it finds no metric: not red on every run (issue 9)."""
+    (tmp_path / "mlci.yaml").write_text(CONFIG_NO_THRESHOLDS)
+    (tmp_path / "metrics.json").write_text('{"accuracy": 0.9}')
+    proc = mlci(
+        "validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path,
+        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "::warning title=validate-model::validation.thresholds in mlci.yaml is empty" in (
+        proc.stdout
+    )
+    assert "model passed: no thresholds set" in proc.stdout
+
+
+def test_a_config_without_thresholds_still_fails_closed_on_no_number(
+    tmp_path: Path, mlci: RunMlci
+) -> None:
+    (tmp_path / "mlci.yaml").write_text(CONFIG_NO_THRESHOLDS)
+    (tmp_path / "metrics.json").write_text('{"accuracy": "high"}')
+    proc = mlci("validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "holds no finite number" in proc.stdout
+    (tmp_path / "metrics.json").unlink()
+    proc = mlci("validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path)
+    assert proc.returncode == 2  # a missing metrics file is still bad input

@@ -8,28 +8,45 @@ from pathlib import Path
 
 from mlci import scaffold
 from mlci.commands import Result
+from mlci.commands.doctor import DoctorResult
 
 
 @dataclass(frozen=True)
 class InitResult(Result):
     root: Path
     scaffolded: scaffold.Scaffolded
+    doctor: DoctorResult
     notices: tuple[str, ...] = ()
 
     def render_text(self) -> str:
         here = self.root == Path(".")
         lines = [f"wrote {rel if here else self.root / rel}" for rel in self.scaffolded.written]
+        lines += [
+            f"merged mlci's settings into your {rel} (your rules kept)"
+            for rel in self.scaffolded.merged
+        ]
+        # what mlci doctor found in what init wrote (its "ok" lines are left out)
+        lines += [
+            line for line in self.doctor.render_text().splitlines() if not line.startswith("ok ")
+        ]
         return "\n".join([*lines, "", self.scaffolded.next_steps]) + "\n"
 
     def remarks(self) -> Sequence[str]:
-        return tuple(f"note: {notice}" for notice in self.notices)
+        return (
+            *(f"warning: {warning}" for warning in self.scaffolded.warnings),
+            *(f"note: {notice}" for notice in self.notices),
+        )
 
 
 def run(*, root: Path, answers: scaffold.Answers, force: bool = False) -> InitResult:
     """Write mlci.yaml and the workflows into ``root`` (asking happens before, in the CLI)."""
     from mlci import render
+    from mlci.commands import doctor
 
     scaffolded = scaffold.init(root=root, answers=answers, force=force)
     return InitResult(
-        root=root, scaffolded=scaffolded, notices=tuple(render.notices(scaffolded.config))
+        root=root,
+        scaffolded=scaffolded,
+        doctor=doctor.run(config=scaffolded.config, root=root),
+        notices=tuple(render.notices(scaffolded.config)),
     )

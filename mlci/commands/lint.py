@@ -27,6 +27,9 @@ class LintResult(Result):
         return ""
 
 
-def run(*, root: Path, paths: list[Path]) -> LintResult:
-    """Lint ``paths``, or the workflows and actions under ``root`` when none are given."""
-    return LintResult(report=lint.lint(root=root, paths=paths))
+def run(*, root: Path, paths: list[Path], all_workflows: bool = False) -> LintResult:
+    """Lint ``paths``, or the workflows and actions under ``root`` when none are given.
+
+    Of the workflows under ``root``, only those mlci generated unless ``all_workflows``.
+    """
+    return LintResult(report=lint.lint(root=root, paths=paths, all_workflows=all_workflows))

@@ -36,6 +36,9 @@ class ValidateModelResult(Result):
     def notes(self) -> Sequence[str]:
         return self.verdict.notices
 
+    def warnings(self) -> Sequence[str]:
+        return self.verdict.warnings
+
     def failures(self) -> Sequence[str]:
         return self.verdict.failures
 
@@ -66,6 +69,8 @@ def run(
         regression=regression,
         fetch=fetch,
     )
+    if not inputs.thresholds and inputs.configured:
+        return _published(gate.unguarded(inputs), report_path)
     verdict = gate.validate(
         metrics=inputs.metrics,
         thresholds=inputs.thresholds,
@@ -79,6 +84,11 @@ def run(
     )
     if inputs.notices:
         verdict = dataclasses.replace(verdict, notices=(*inputs.notices, *verdict.notices))
+    return _published(verdict, report_path)
+
+
+def _published(verdict: gate.Verdict, report_path: Path | None) -> ValidateModelResult:
+    """The result, with the JSON report written to ``report_path`` (even on "no")."""
     if report_path is not None:
         try:
             report_path.write_text(gate.report_json(verdict, indent=2) + "\n", encoding="utf-8")

@@ -25,12 +25,15 @@ The package: :mod:`~mlci.gate.rule` (the rule), :mod:`~mlci.gate.inputs`
 from __future__ import annotations
 
 from mlci.gate.inputs import (
+    NO_THRESHOLDS_WARNING,
     Baseline,
     Inputs,
+    direction_of,
     gather,
     load_baseline,
     parse_baseline_spec,
     parse_max_regression,
+    unguarded,
 )
 from mlci.gate.report import (
     HEADER,
@@ -62,6 +65,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "DEFAULT_MAX_REGRESSION",
     "HEADER",
+    "NO_THRESHOLDS_WARNING",
     "Baseline",
     "Direction",
     "Inputs",
@@ -70,6 +74,7 @@ __all__ = [
     "Row",
     "Threshold",
     "Verdict",
+    "direction_of",
     "gather",
     "load_baseline",
     "merge_thresholds",
@@ -85,5 +90,6 @@ __all__ = [
     "table_rows",
     "thresholds_from_config",
     "to_report",
+    "unguarded",
     "validate",
 ]

@@ -6,9 +6,11 @@ files or registries raise :class:`mlci.errors.UsageError` (exit 2), never a pass
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,10 +19,16 @@ from mlci.errors import UsageError
 from mlci.gate.rule import (
     DEFAULT_CONFIG,
     DEFAULT_MAX_REGRESSION,
+    Direction,
+    Op,
     RegressionMode,
+    Row,
     Threshold,
+    Verdict,
     _check_tolerance,
     _did_you_mean,
+    _judge,
+    _number,
     merge_thresholds,
     parse_thresholds,
     thresholds_from_config,
@@ -124,6 +132,7 @@ class Inputs:
     regression: RegressionMode
     require_baseline: bool
     notices: tuple[str, ...] = ()
+    configured: bool = False  # the thresholds came from an mlci.yaml
 
 
 def _regression_mode(option: str | None, validation: Validation | None) -> RegressionMode:
@@ -226,4 +235,93 @@ def gather(
         regression=_regression_mode(regression, validation),
         require_baseline=validation.require_baseline if validation is not None else False,
         notices=tuple(notices),
+        configured=loaded is not None,
+    )
+
+
+NO_THRESHOLDS_WARNING = (
+    "no thresholds set (validation.thresholds in mlci.yaml is empty): only regression against "
+    "production is checked, for the metrics whose direction mlci knows from their name; add a "
+    "bound, e.g. accuracy: {min: 0.8} under validation.thresholds"
+)
+
+_HIGHER_IS_BETTER = re.compile(
+    r"^(acc|accuracy|auc|roc_auc|pr_auc|average_precision|f1|f1_score|precision|recall|r2|"
+    r"map|ndcg|top\d+|top_\d+_accuracy|balanced_accuracy|mcc|kappa)$"
+)
+_LOWER_IS_BETTER = re.compile(r"(loss|error|rmse|mae|mse|mape|latency|seconds|_ms$|_time$)")
+
+
+def direction_of(metric: str) -> Direction | None:
+    """``min`` (higher is better) or ``max`` from a metric's name; None when unknown."""
+    leaf = metric.rsplit(".", 1)[-1].lower()
+    if _HIGHER_IS_BETTER.match(leaf):
+        return "min"
+    if _LOWER_IS_BETTER.search(leaf):
+        return "max"
+    return None
+
+
+def unguarded(inputs: Inputs) -> Verdict:
+    """The verdict of a gate whose mlci.yaml sets no thresholds: regression only, and a warning.
+
+    Fails closed: a non-finite metric, a metrics file without a single number, a metric
+    production has and the candidate lacks. Each metric whose direction its name tells
+    (accuracy, auc, f1 … higher; loss, rmse, latency … lower) is checked for regression
+    against the baseline; the others are named in a notice.
+    """
+    metrics, baseline = inputs.metrics, inputs.baseline.metrics
+    problems: list[str] = []
+    numbers = [k for k, v in metrics.items() if _number(v)[0] is not None]
+    if not numbers:
+        problems.append(f"{inputs.metrics_source} holds no number: nothing the gate could judge")
+    for key, raw in metrics.items():
+        if isinstance(raw, float) and not math.isfinite(raw):
+            why = _number(raw)[1]
+            problems.append(f"{key}: the candidate value {why} ({inputs.metrics_source})")
+    notices = list(inputs.notices)
+    rows: list[Row] = []
+    if baseline is None:
+        notices.append(
+            f"no baseline model yet ({inputs.baseline.source or 'none given'}): "
+            "first run, the regression check is skipped"
+        )
+    else:
+        names = list(dict.fromkeys([*metrics, *baseline]))
+        unknown = [n for n in names if direction_of(n) is None]
+        for name in names:
+            direction = direction_of(name)
+            if direction is None or (name not in metrics and _number(baseline[name])[0] is None):
+                continue
+            value = metrics.get(name)
+            if isinstance(value, float) and not math.isfinite(value):
+                continue  # already a problem above
+            op: Op = ">=" if direction == "min" else "<="
+            bound = -math.inf if direction == "min" else math.inf
+            row = _judge(
+                Threshold(metric=name, op=op, bound=bound),
+                metrics=metrics,
+                baseline=baseline,
+                tolerance=inputs.max_regression,
+                regression=inputs.regression,
+                metrics_source=inputs.metrics_source,
+                baseline_label=inputs.baseline.source or "baseline",
+            )
+            rows.append(replace(row, threshold="none", bound=0.0))
+        if unknown:
+            notices.append(
+                "not compared with production (direction unknown; set a threshold to judge "
+                f"them): {', '.join(unknown)}"
+            )
+    return Verdict(
+        rows=tuple(rows),
+        problems=tuple(problems),
+        notices=tuple(notices),
+        warnings=(NO_THRESHOLDS_WARNING,),
+        metrics_source=inputs.metrics_source,
+        max_regression=inputs.max_regression,
+        regression=inputs.regression,
+        baseline_source=inputs.baseline.source,
+        baseline_present=baseline is not None,
+        baseline_version=inputs.baseline.version,
     )

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mlci.gate.inputs import NO_THRESHOLDS_WARNING
 from mlci.gate.rule import (
     Verdict,
     _change,
@@ -58,6 +59,8 @@ def render_text(verdict: Verdict) -> str:
     out.append("")
     for notice in verdict.notices:
         out.append(f"note: {notice}")
+    for warning in verdict.warnings:
+        out.append(f"warning: {warning}")
     for failure in verdict.failures:
         out.append(f"FAIL {failure}")
     return "\n".join(out) + "\n"
@@ -75,6 +78,13 @@ def _baseline_text(verdict: Verdict) -> str:
 
 def summary_line(verdict: Verdict) -> str:
     n = len(verdict.rows)
+    if verdict.passed and verdict.warnings == (NO_THRESHOLDS_WARNING,):
+        if n == 0:
+            return "model passed: no thresholds set and no production model to compare against"
+        return (
+            f"model passed: no thresholds set; {n} metric{'s' if n != 1 else ''} checked "
+            "for regression against production"
+        )
     if verdict.passed:
         return f"model passed: {n} metric{'s' if n != 1 else ''} checked"
     failed = sum(1 for row in verdict.rows if not row.passed)
@@ -104,8 +114,9 @@ def render_markdown(verdict: Verdict) -> str:
     if verdict.failures:
         out += ["", "**Failures**", ""]
         out += [f"- {_md(f)}" for f in verdict.failures]
-    if verdict.notices:
+    if verdict.notices or verdict.warnings:
         out.append("")
+        out += [f"> ⚠️ {_md(w)}" for w in verdict.warnings]
         out += [f"> {_md(n)}" for n in verdict.notices]
     return "\n".join(out) + "\n"
 
@@ -161,6 +172,7 @@ def to_report(verdict: Verdict) -> dict[str, Any]:
         ],
         "failures": list(verdict.failures),
         "notices": list(verdict.notices),
+        "warnings": list(verdict.warnings),
     }
 
 

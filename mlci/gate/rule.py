@@ -214,6 +214,7 @@ class Verdict:
     metrics_source: str = "candidate"
     baseline_source: str | None = None
     baseline_version: str | None = None
+    warnings: tuple[str, ...] = ()
     failures: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:

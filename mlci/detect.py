@@ -1,0 +1,788 @@
+"""What ``mlci init`` learns from a repository's own files (never from its name).
+
+Each function reads files only: no network, no imports of the user's code, no
+subprocess but ``git config``. :func:`detect` combines them into a
+:class:`Detected` whose every step is one that runs on the repository as it
+stands: the install command installs the tools the lint, test, train and data
+steps call; a test folder is named only when it holds ``test_*.py`` or
+``*_test.py``; the train command takes its arguments; the metrics file is the
+one the training writes. What cannot be known is a :class:`Placeholder`: init
+writes it commented in mlci.yaml and lists it first in its next steps.
+
+docs/detection.md describes every rule and how to override it.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import shlex
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TEST_KINDS = ("unit", "data", "model", "integration")
+DEFAULT_METRICS_FILE = "metrics.json"
+
+# Metrics whose higher value is better / lower value is better (for a detected threshold).
+_HIGHER = ("accuracy", "acc", "auc", "roc_auc", "f1", "f1_score", "precision", "recall", "r2")
+_LOWER = ("rmse", "mae", "mse", "loss", "log_loss", "logloss", "error")
+# conda packages that are not Python packages on PyPI (or are the interpreter itself).
+_CONDA_ONLY = re.compile(r"^(python|pip|cudatoolkit|cudnn|cuda[-\w]*|mkl[-\w]*|lib[-\w]+|_[-\w]+)$")
+_CONDA_TO_PYPI = {"pytorch": "torch", "py-xgboost": "xgboost", "pytorch-cpu": "torch"}
+# DVC remote URL schemes and the dvc extra that reads them.
+_DVC_EXTRAS = {
+    "s3": "s3",
+    "gs": "gs",
+    "gcs": "gs",
+    "azure": "azure",
+    "ssh": "ssh",
+    "hdfs": "hdfs",
+    "webhdfs": "webhdfs",
+    "oss": "oss",
+    "gdrive": "gdrive",
+}
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A value init could not know: written commented, listed first in the next steps."""
+
+    key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    direction: str  # "min" or "max"
+    bound: float
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What a config for the repository should say."""
+
+    install_kind: str = "none"  # requirements | pyproject | uv | poetry | conda | none
+    requirements: list[str] = field(default_factory=list)
+    install_command: str | None = None
+    tests: dict[str, str | None] = field(default_factory=dict)
+    python_version: str | None = None
+    dvc: bool = False
+    data_pull: str | None = None
+    dockerfile: bool = False
+    train_command: str | None = None
+    lint_commands: list[str] = field(default_factory=list)
+    model: str = "model"
+    metrics_file: str = DEFAULT_METRICS_FILE
+    metrics_found: bool = False
+    threshold: Threshold | None = None
+    artifacts: list[str] = field(default_factory=list)
+    branch: str = "main"
+    placeholders: list[Placeholder] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def load_toml(path: Path) -> dict[str, Any] | None:
+    text = read(path)
+    if text is None:
+        return None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    return data
+
+
+def load_yaml(path: Path) -> Any:
+    text = read(path)
+    if text is None:
+        return None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    from mlci import git
+
+    return git.output(*args, cwd=root)
+
+
+def model_name(text: str) -> str:
+    """A GTO-compatible model name from a repository or directory name."""
+    name = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return name or "model"
+
+
+def _names(requirements: Iterable[str]) -> set[str]:
+    """Normalised distribution names of requirement lines (``-r``, comments, URLs skipped)."""
+    names = set()
+    for line in requirements:
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        match = _REQ_NAME.match(line)
+        if match:
+            names.add(re.sub(r"[-_.]+", "-", match.group(1)).lower())
+    return names
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def holds_tests(folder: Path) -> bool:
+    """Whether ``folder`` (recursively) holds a pytest file: test_*.py or *_test.py."""
+    if not folder.is_dir():
+        return False
+    return any(p.is_file() for pattern in ("test_*.py", "*_test.py") for p in folder.rglob(pattern))
+
+
+def _direct_tests(folder: Path) -> bool:
+    return folder.is_dir() and any(
+        p.is_file() for pattern in ("test_*.py", "*_test.py") for p in folder.glob(pattern)
+    )
+
+
+def detect_tests(root: Path) -> tuple[dict[str, str | None], list[str]]:
+    """Test folders by kind; a folder counts only when it holds tests."""
+    warnings: list[str] = []
+    base = next((name for name in ("tests", "test") if (root / name).is_dir()), "tests")
+    tests: dict[str, str | None] = {
+        kind: f"{base}/{kind}" if holds_tests(root / base / kind) else None for kind in TEST_KINDS
+    }
+    for kind in TEST_KINDS:
+        folder = root / base / kind
+        if folder.is_dir() and tests[kind] is None:
+            warnings.append(
+                f"{base}/{kind}/ holds no test_*.py or *_test.py (fixtures only?): "
+                f"not run as the {kind} tests"
+            )
+    if tests["unit"] is None:
+        for name in ("code", "unit_tests", "unittests"):
+            if holds_tests(root / base / name):
+                tests["unit"] = f"{base}/{name}"
+                break
+    if tests["unit"] is None and _direct_tests(root / base):
+        if any(tests.values()):
+            warnings.append(
+                f"tests directly in {base}/ are not run: {base}/ would also collect the "
+                "kind folders; move them into tests/unit or set tests.unit"
+            )
+        else:
+            tests["unit"] = base
+    elif tests["unit"] is None and not any(tests.values()) and holds_tests(root / base):
+        tests["unit"] = base
+    return tests, warnings
+
+
+# --------------------------------------------------------------------------- python
+
+
+def detect_python(root: Path, pyproject: Mapping[str, Any] | None, conda: Any) -> str | None:
+    pinned = read(root / ".python-version")
+    if pinned:
+        match = re.match(r"\s*(3\.\d{1,2})", pinned)
+        if match:
+            return match.group(1)
+    if pyproject is not None:
+        requires = pyproject.get("project", {}).get("requires-python")
+        poetry = pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {})
+        if not isinstance(requires, str) and isinstance(poetry, dict):
+            requires = poetry.get("python")
+        if isinstance(requires, str):
+            match = re.search(r"[>=^~]=?\s*(3\.\d{1,2})", requires)
+            if match:
+                return match.group(1)
+    if isinstance(conda, dict):
+        for dep in conda.get("dependencies") or []:
+            if isinstance(dep, str):
+                match = re.match(r"^python\s*[=<>]*\s*(3\.\d{1,2})", dep)
+                if match:
+                    return match.group(1)
+    python_env = load_yaml(root / "python_env.yaml")
+    if isinstance(python_env, dict):
+        match = re.match(r"^(3\.\d{1,2})", str(python_env.get("python", "")))
+        if match:
+            return match.group(1)
+    return None
+
+
+# --------------------------------------------------------------------------- dvc
+
+
+@dataclass(frozen=True)
+class DvcInfo:
+    stages: dict[str, dict[str, Any]]
+    metrics: list[str]  # top-level first, then by stage
+    metrics_stage: str | None
+    model_paths: list[str]
+    model_stage: str | None
+    remote_extra: str | None  # "" for a remote needing no extra, None for no remote
+
+
+def _paths(entries: Any) -> list[str]:
+    """DVC path lists: ``[a, {b: {cache: false}}]`` → ``[a, b]``."""
+    paths = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            paths.append(entry)
+        elif isinstance(entry, dict):
+            paths.extend(str(key) for key in entry)
+    return paths
+
+
+def _dvc_remote(root: Path) -> str | None:
+    text = read(root / ".dvc" / "config")
+    if text is None:
+        return None
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    urls = [
+        parser.get(section, "url", fallback="")
+        for section in parser.sections()
+        if section.strip("'\"").startswith("remote ")
+    ]
+    if not urls:
+        return None
+    scheme = urls[0].split("://", 1)[0] if "://" in urls[0] else ""
+    return _DVC_EXTRAS.get(scheme, "")
+
+
+def detect_dvc(root: Path) -> DvcInfo | None:
+    doc = load_yaml(root / "dvc.yaml")
+    if not isinstance(doc, dict):
+        return None if not (root / "dvc.yaml").is_file() else DvcInfo({}, [], None, [], None, None)
+    raw_stages = doc.get("stages")
+    stages = {
+        str(name): stage
+        for name, stage in (raw_stages.items() if isinstance(raw_stages, dict) else [])
+        if isinstance(stage, dict)
+    }
+    metrics = _paths(doc.get("metrics"))
+    metrics_stage = None
+    for name, stage in stages.items():
+        stage_metrics = _paths(stage.get("metrics"))
+        if stage_metrics and metrics_stage is None:
+            metrics_stage = name
+        metrics += [m for m in stage_metrics if m not in metrics]
+    if metrics and metrics_stage is not None:
+        # the stage that writes the first metrics file (top-level metrics name a stage's outs)
+        metrics_stage = next(
+            (
+                name
+                for name, stage in stages.items()
+                if metrics[0] in _paths(stage.get("metrics")) + _paths(stage.get("outs"))
+            ),
+            metrics_stage,
+        )
+    elif metrics:
+        metrics_stage = next(
+            (n for n, s in stages.items() if metrics[0] in _paths(s.get("outs"))), None
+        )
+    model_paths: list[str] = []
+    artifacts = doc.get("artifacts")
+    if isinstance(artifacts, dict):
+        for spec in artifacts.values():
+            if isinstance(spec, dict) and spec.get("type", "model") == "model" and spec.get("path"):
+                model_paths.append(str(spec["path"]))
+    model_stage = None
+    for name, stage in stages.items():
+        outs = _paths(stage.get("outs"))
+        if any(p in outs for p in model_paths):
+            model_stage = name
+            break
+    if model_stage is None:
+        for name in ("train", "training", "fit"):
+            if name in stages:
+                model_stage = name
+                break
+    if not model_paths and model_stage is not None:
+        model_paths = _paths(stages[model_stage].get("outs"))
+    return DvcInfo(
+        stages=stages,
+        metrics=metrics,
+        metrics_stage=metrics_stage,
+        model_paths=model_paths,
+        model_stage=model_stage,
+        remote_extra=_dvc_remote(root),
+    )
+
+
+# --------------------------------------------------------------------------- train
+
+
+def required_arguments(script: Path) -> list[str]:
+    """Names of the arguments an argparse/click/sys.argv script cannot run without."""
+    text = read(script)
+    if text is None:
+        return []
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    required: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr != "add_argument" or not node.args:
+                continue
+            first = node.args[0]
+            if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            nargs = keywords.get("nargs")
+            optional_nargs = isinstance(nargs, ast.Constant) and nargs.value in ("?", "*")
+            if not first.value.startswith("-"):
+                if "default" not in keywords and not optional_nargs:
+                    required.append(first.value)
+            else:
+                flag = keywords.get("required")
+                if isinstance(flag, ast.Constant) and flag.value is True:
+                    required.append(first.value)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+            # sys.argv[1]
+            value = node.value
+            if (
+                value.attr == "argv"
+                and isinstance(value.value, ast.Name)
+                and value.value.id == "sys"
+                and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, int)
+                and node.slice.value >= 1
+            ):
+                required.append(f"argv[{node.slice.value}]")
+    return list(dict.fromkeys(required))
+
+
+def _mlproject_command(root: Path) -> tuple[str | None, list[str], str | None]:
+    """(command with default parameters, parameters without a default, env file) of MLproject."""
+    doc = load_yaml(root / "MLproject")
+    if not isinstance(doc, dict):
+        return None, [], None
+    env_file = doc.get("conda_env") or doc.get("python_env")
+    entry_points = doc.get("entry_points")
+    if not isinstance(entry_points, dict) or not entry_points:
+        return None, [], str(env_file) if env_file else None
+    name = "main" if "main" in entry_points else next(iter(entry_points))
+    entry = entry_points[name]
+    if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
+        return None, [], str(env_file) if env_file else None
+    command = str(entry["command"])
+    missing: list[str] = []
+    params = entry.get("parameters") if isinstance(entry.get("parameters"), dict) else {}
+    for param, spec in (params or {}).items():
+        default = spec.get("default") if isinstance(spec, dict) else spec
+        if isinstance(spec, dict) and "default" not in spec:
+            missing.append(str(param))
+            continue
+        command = command.replace("{" + str(param) + "}", shlex.quote(str(default)))
+    return " ".join(command.split()), missing, str(env_file) if env_file else None
+
+
+def _metrics_in_source(root: Path, scripts: list[Path]) -> str | None:
+    """A metrics file a training script names as a string literal (metrics*.json|yaml)."""
+    pattern = re.compile(r"""["']([\w./-]*metric[\w./-]*\.(?:json|ya?ml))["']""", re.IGNORECASE)
+    for script in scripts:
+        text = read(script)
+        match = pattern.search(text or "")
+        if match:
+            return match.group(1).removeprefix("./")
+    return None
+
+
+def _artifact_dirs(root: Path, scripts: list[Path]) -> list[str]:
+    """Model folders a training script writes into (models/, model/, artifacts/)."""
+    found = []
+    for script in scripts:
+        text = read(script) or ""
+        for name in ("models", "model", "artifacts"):
+            if re.search(rf"""["']{name}(/[^"']*)?["']""", text):
+                found.append(f"{name}/")
+                break
+    return list(dict.fromkeys(found))
+
+
+def suggested_threshold(metrics: Mapping[str, Any]) -> Threshold | None:
+    """A threshold from a metrics file in the repo: 10% worse than the committed value."""
+    for names, direction in ((_HIGHER, "min"), (_LOWER, "max")):
+        for key, value in metrics.items():
+            leaf = key.rsplit(".", 1)[-1].lower()
+            if leaf not in names or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if "." in key and key.split(".", 1)[0].lower() in ("train", "training"):
+                continue  # a training-set score is not what the gate should judge
+            raw = value * 0.9 if direction == "min" else value * 1.1
+            return Threshold(metric=key, direction=direction, bound=round(raw, 3))
+    return None
+
+
+# --------------------------------------------------------------------------- install
+
+
+def _requirements_files(root: Path) -> list[str]:
+    """requirements*.txt at the root, else in requirements/, else in src/."""
+    for folder, pattern in (
+        (root, "requirements*.txt"),
+        (root / "requirements", "*.txt"),
+        (root / "src", "requirements*.txt"),
+    ):
+        files = sorted(
+            (p for p in folder.glob(pattern) if p.is_file()),
+            key=lambda p: (p.stem not in ("requirements", "base"), p.name),
+        )
+        files = [p for p in files if not re.search(r"docs?\b", p.stem)]
+        if files:
+            return [p.relative_to(root).as_posix() for p in files]
+    return []
+
+
+def _requirement_lines(root: Path, files: list[str]) -> list[str]:
+    lines: list[str] = []
+    for name in files:
+        lines += (read(root / name) or "").splitlines()
+    return lines
+
+
+def _conda_pip_part(doc: Any) -> tuple[list[str], list[str]]:
+    """(pip requirements, skipped conda-only packages) of a conda environment file."""
+    requirements: list[str] = []
+    skipped: list[str] = []
+    for dep in (doc.get("dependencies") or []) if isinstance(doc, dict) else []:
+        if isinstance(dep, dict):
+            requirements += [str(p) for p in dep.get("pip") or []]
+            continue
+        spec = str(dep).split("::")[-1].strip()
+        match = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", spec)
+        if not match:
+            continue
+        name, version = match.group(1), match.group(2).strip()
+        if _CONDA_ONLY.match(name):
+            if name not in ("python", "pip"):
+                skipped.append(name)
+            continue
+        name = _CONDA_TO_PYPI.get(name, name)
+        if version.startswith("=") and not version.startswith("=="):
+            version = version[1:].split("=", 1)[0]
+            version = f"=={version}" if version.count(".") >= 2 else f"=={version}.*"
+        requirements.append(f"{name}{version}")
+    return requirements, skipped
+
+
+def _quote_all(items: Iterable[str]) -> str:
+    return " ".join(shlex.quote(item) for item in items)
+
+
+@dataclass(frozen=True)
+class _Install:
+    kind: str
+    requirements: list[str]
+    command: str | None
+    warnings: list[str]
+
+
+def detect_install(
+    root: Path,
+    pyproject: Mapping[str, Any] | None,
+    *,
+    tools: list[str],
+    conda_file: str | None,
+) -> _Install:
+    """How the jobs install the project so that every tool in ``tools`` exists."""
+    warnings: list[str] = []
+    project = pyproject.get("project", {}) if pyproject else {}
+    groups = pyproject.get("dependency-groups", {}) if pyproject else {}
+    groups = groups if isinstance(groups, dict) else {}
+
+    def missing(provided: set[str]) -> list[str]:
+        return [t for t in tools if model_name(t.split("[", 1)[0]) not in provided]
+
+    def group_names(names: Iterable[str]) -> set[str]:
+        lines: list[str] = []
+        for name in names:
+            lines += [g for g in groups.get(name, []) if isinstance(g, str)]
+        return _names(lines)
+
+    project_deps = _names(d for d in project.get("dependencies", []) if isinstance(d, str))
+
+    if pyproject is not None and (root / "uv.lock").is_file():
+        provided = project_deps | group_names(groups)
+        extra = missing(provided)
+        lines = [
+            "python -m pip install uv",
+            "uv sync --locked --all-groups",
+            'echo "$PWD/.venv/bin" >> "$GITHUB_PATH"',
+        ]
+        if extra:
+            lines.insert(2, f"uv pip install --python .venv {_quote_all(extra)}")
+        return _Install("uv", [], " && ".join(lines), warnings)
+
+    if (root / "poetry.lock").is_file():
+        poetry = pyproject.get("tool", {}).get("poetry", {}) if pyproject else {}
+        provided = project_deps | _names(poetry.get("dependencies", {}) or {})
+        for group in (poetry.get("group", {}) or {}).values():
+            if isinstance(group, dict):
+                provided |= _names(group.get("dependencies", {}) or {})
+        extra = missing(provided)
+        lines = [
+            "python -m pip install poetry",
+            "poetry config virtualenvs.in-project true",
+            "poetry install --no-interaction --all-groups",
+            'echo "$PWD/.venv/bin" >> "$GITHUB_PATH"',
+        ]
+        if extra:
+            lines.insert(3, f".venv/bin/python -m pip install {_quote_all(extra)}")
+        return _Install("poetry", [], " && ".join(lines), warnings)
+
+    files = _requirements_files(root)
+    if files:
+        extra = missing(_names(_requirement_lines(root, files)))
+        if not extra:
+            return _Install("requirements", files, None, warnings)
+        sources = " ".join(f"-r {shlex.quote(f)}" for f in files)
+        command = f"python -m pip install {sources} {_quote_all(extra)}"
+        return _Install("requirements", [], command, warnings)
+
+    if pyproject is not None and ("project" in pyproject or "build-system" in pyproject):
+        optional = project.get("optional-dependencies", {}) or {}
+        wanted_extras = [
+            name for name in optional if name in ("dev", "test", "tests", "lint", "train")
+        ]
+        wanted_groups = [name for name in groups if name in ("dev", "test", "tests", "lint")]
+        provided = project_deps | group_names(wanted_groups)
+        for name in wanted_extras:
+            provided |= _names(d for d in optional[name] if isinstance(d, str))
+        extra = missing(provided)
+        target = "." + (f"[{','.join(wanted_extras)}]" if wanted_extras else "")
+        lines = []
+        words = ["python", "-m", "pip", "install"]
+        if wanted_groups:
+            lines.append('python -m pip install --upgrade "pip>=25.1"')  # PEP 735 --group
+            for name in wanted_groups:
+                words += ["--group", name]
+        words.append(target)
+        command = " ".join(shlex.quote(w) for w in words)
+        if extra:
+            command += " " + _quote_all(extra)
+        lines.append(command)
+        return _Install("pyproject", [], " && ".join(lines), warnings)
+
+    if conda_file is not None:
+        requirements, skipped = _conda_pip_part(load_yaml(root / conda_file))
+        requirements += missing(_names(requirements))
+        if skipped:
+            warnings.append(
+                f"{conda_file}: installed with pip (its conda-only packages "
+                f"{', '.join(skipped)} are not); set install.command to use micromamba instead"
+            )
+        else:
+            warnings.append(f"{conda_file}: its packages are installed with pip from PyPI")
+        if not requirements:
+            return _Install("conda", [], None, warnings)
+        return _Install("conda", [], f"python -m pip install {_quote_all(requirements)}", warnings)
+
+    python_env = load_yaml(root / "python_env.yaml")
+    if isinstance(python_env, dict):
+        requirements = [str(d) for d in python_env.get("dependencies") or []]
+        requirements += missing(_names(requirements))
+        if requirements:
+            return _Install(
+                "python_env", [], f"python -m pip install {_quote_all(requirements)}", warnings
+            )
+
+    if tools:
+        return _Install("none", [], f"python -m pip install {_quote_all(tools)}", warnings)
+    return _Install("none", [], None, warnings)
+
+
+# --------------------------------------------------------------------------- lint
+
+
+def _setup_cfg_has(root: Path, name: str, section: str) -> bool:
+    text = read(root / name)
+    if text is None:
+        return False
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return False
+    return parser.has_section(section)
+
+
+def detect_lint(root: Path, pyproject: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
+    """(lint commands, the tools they need)."""
+    if (root / ".pre-commit-config.yaml").is_file():
+        return ["pre-commit run --all-files --show-diff-on-failure"], ["pre-commit"]
+    if (
+        (root / "ruff.toml").is_file()
+        or (root / ".ruff.toml").is_file()
+        or (pyproject is not None and "ruff" in pyproject.get("tool", {}))
+    ):
+        return ["ruff check ."], ["ruff"]
+    if (
+        (root / ".flake8").is_file()
+        or _setup_cfg_has(root, "setup.cfg", "flake8")
+        or _setup_cfg_has(root, "tox.ini", "flake8")
+    ):
+        return ["flake8"], ["flake8"]
+    return [], []
+
+
+# --------------------------------------------------------------------------- detect
+
+
+def detect(root: Path) -> Detected:
+    """Look at the repository and return what a config for it should say."""
+    from mlci.errors import UsageError
+    from mlci.metrics import load_metrics
+
+    pyproject = load_toml(root / "pyproject.toml")
+    placeholders: list[Placeholder] = []
+    warnings: list[str] = []
+
+    tests, test_warnings = detect_tests(root)
+    warnings += test_warnings
+    lint_commands, tools = detect_lint(root, pyproject)
+    if any(tests.values()):
+        tools.append("pytest")
+
+    # --- training: DVC pipeline, then MLproject, then a train script
+    dvc = detect_dvc(root)
+    mlproject_command, mlproject_missing, env_file = _mlproject_command(root)
+    conda_file = next(
+        (
+            name
+            for name in (env_file, "environment.yml", "environment.yaml", "conda.yaml", "conda.yml")
+            if name and (root / name).is_file() and name != "python_env.yaml"
+        ),
+        None,
+    )
+    train_command: str | None = None
+    scripts = [p for p in (root / "train.py", root / "src" / "train.py") if p.is_file()]
+    scripts += sorted(p for p in (root / "src").glob("*/train.py") if p.is_file())
+    if dvc is not None and dvc.stages:
+        stage = dvc.metrics_stage or dvc.model_stage
+        train_command = f"dvc repro {stage}" if stage else "dvc repro"
+    elif mlproject_command:
+        train_command = mlproject_command
+        if mlproject_missing:
+            placeholders.append(
+                Placeholder(
+                    "train.command",
+                    f"MLproject's entry point needs {', '.join(mlproject_missing)} (no default): "
+                    "add the values to train.command",
+                )
+            )
+    elif scripts:
+        script = scripts[0]
+        rel = script.relative_to(root).as_posix()
+        train_command = f"python {rel}"
+        parts = script.relative_to(root).parts
+        if len(parts) == 3 and parts[0] == "src" and (script.parent / "__init__.py").is_file():
+            train_command = f"python -m {parts[1]}.train"  # src layout: the installed package
+        needed = required_arguments(script)
+        if needed:
+            placeholders.append(
+                Placeholder(
+                    "train.command",
+                    f"{rel} needs the arguments {', '.join(needed)}: add them to train.command",
+                )
+            )
+
+    # --- metrics and the model's files
+    metrics_file = DEFAULT_METRICS_FILE
+    metrics_found = False
+    artifacts: list[str] = []
+    if dvc is not None and dvc.metrics:
+        metrics_file, metrics_found = dvc.metrics[0], True
+    else:
+        named = _metrics_in_source(root, scripts)
+        if named:
+            metrics_file, metrics_found = named, True
+    if not metrics_found:
+        placeholders.append(
+            Placeholder(
+                "train.metrics_file",
+                f"no metrics file found (none declared in dvc.yaml or named by the train "
+                f"script): make the training write {DEFAULT_METRICS_FILE} (JSON, e.g. "
+                '{"accuracy": 0.91}) or set train.metrics_file',
+            )
+        )
+    if dvc is not None and dvc.model_paths:
+        artifacts = [p for p in dvc.model_paths if p not in dvc.metrics]
+    else:
+        artifacts = _artifact_dirs(root, scripts)
+
+    threshold = None
+    if metrics_found and (root / metrics_file).is_file():
+        try:
+            threshold = suggested_threshold(load_metrics(root / metrics_file))
+        except UsageError:
+            threshold = None
+
+    # --- install (after everything that names a tool)
+    data_pull = None
+    if dvc is not None:
+        extra = dvc.remote_extra
+        tools.append(f"dvc[{extra}]" if extra else "dvc")
+        if extra is not None:
+            data_pull = "dvc pull"
+    install = detect_install(root, pyproject, tools=tools, conda_file=conda_file)
+    warnings += install.warnings
+
+    python_version = detect_python(
+        root, pyproject, load_yaml(root / conda_file) if conda_file else None
+    )
+
+    remote = _git(root, "config", "--get", "remote.origin.url")
+    repo_name = re.sub(r"\.git$", "", remote.rstrip("/").rsplit("/", 1)[-1]) if remote else None
+    project_name = pyproject.get("project", {}).get("name") if pyproject else None
+    name = model_name(
+        repo_name or (project_name if isinstance(project_name, str) else "") or root.resolve().name
+    )
+    branch = _git(root, "symbolic-ref", "--short", "HEAD") or "main"
+
+    return Detected(
+        install_kind=install.kind,
+        requirements=install.requirements,
+        install_command=install.command,
+        tests=tests,
+        python_version=python_version,
+        dvc=dvc is not None,
+        data_pull=data_pull,
+        dockerfile=(root / "Dockerfile").is_file(),
+        train_command=train_command,
+        lint_commands=lint_commands,
+        model=name,
+        metrics_file=metrics_file,
+        metrics_found=metrics_found,
+        threshold=threshold,
+        artifacts=artifacts,
+        branch=branch if re.match(r"^[A-Za-z0-9._/-]+$", branch) else "main",
+        placeholders=placeholders,
+        warnings=warnings,
+    )

@@ -1,0 +1,220 @@
+"""`mlci init` on a corpus of repository shapes: each generated step is one that runs there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import RunMlci, clean_env
+from repo_shapes import SHAPES, make
+
+from mlci import config, lint, render, scaffold
+from mlci.commands import doctor
+from mlci.detect import detect, required_arguments
+
+# shape -> the mlci.yaml values init must write (dotted keys)
+EXPECTED: dict[str, dict[str, Any]] = {
+    "dvc": {
+        "train.command": "dvc repro evaluate",  # not src/train.py, which needs two arguments
+        "train.metrics_file": "eval/metrics.json",  # dvc.yaml's top-level metrics
+        "train.artifacts": ["models/model.pkl"],  # dvc.yaml's artifacts (type model)
+        "install.command": "python -m pip install -r src/requirements.txt 'dvc[s3]'",
+        "data.pull": "dvc pull",
+        "tests.unit": "tests",  # the real tests, not tests/data (fixtures only)
+        "tests.data": None,
+        "validation.thresholds": {"roc_auc": 0.819},  # 10% below eval/metrics.json
+    },
+    "mlproject": {
+        "train.command": "python train.py 0.5 0.1",  # the entry point with its defaults
+        "python.version": "3.10",
+        "install.command": "python -m pip install 'numpy==1.26.*' scikit-learn 'mlflow>=2.10'",
+        "tests.unit": None,
+        "validation.thresholds": {},
+    },
+    "uv": {
+        "install.command": "python -m pip install uv && uv sync --locked --all-groups && echo "
+        '"$PWD/.venv/bin" >> "$GITHUB_PATH"',
+        "lint.commands": ["ruff check ."],
+        "train.command": "python -m fraud.train",
+        "python.version": "3.12",
+        "tests.unit": "tests/unit",
+    },
+    "groups": {
+        "install.command": 'python -m pip install --upgrade "pip>=25.1" && '
+        "python -m pip install --group dev .",
+        "tests.unit": "tests",
+        "python.version": "3.10",
+    },
+    "poetry": {
+        "install.command": "python -m pip install poetry && poetry config virtualenvs.in-project "
+        "true && poetry install --no-interaction --all-groups && echo "
+        '"$PWD/.venv/bin" >> "$GITHUB_PATH"',
+        "python.version": "3.10",
+        "train.artifacts": ["models/"],
+    },
+    "tests_code": {
+        "install.requirements": ["requirements.txt"],
+        "install.command": None,
+        "lint.commands": ["flake8"],
+        "tests.unit": "tests/code",
+        "tests.data": None,
+        "train.metrics_file": "results/metrics.json",
+    },
+    "src_requirements": {
+        "install.requirements": ["src/requirements.txt"],
+        "train.command": "python src/train.py",
+        "train.metrics_file": "results/metrics.json",
+        "train.artifacts": ["models/"],
+        "tests.unit": "tests/code",
+        "tests.data": None,
+    },
+    "own_workflows": {"workflows.zizmor_config": False, "tests.unit": "tests/unit"},
+    "no_tests": {
+        "tests.unit": None,
+        "tests.data": None,
+        "tests.model": None,
+        "tests.integration": None,
+        "install.requirements": ["requirements.txt"],
+    },
+}
+
+
+def value(cfg: config.Config, dotted: str) -> Any:
+    node: Any = cfg
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    if dotted == "validation.thresholds":
+        return {k: t.min if t.min is not None else t.max for k, t in node.items()}
+    return node
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_init_writes_steps_that_run_on_each_shape(shape: str, tmp_path: Path) -> None:
+    repo = make(tmp_path / shape, shape)
+    result = scaffold.init(root=repo, answers=scaffold.Answers())
+    loaded = config.load(repo / "mlci.yaml").config
+    assert loaded == result.config
+    for key, expected in EXPECTED[shape].items():
+        assert value(loaded, key) == expected, key
+    # what init checks after writing: every step's preconditions hold
+    checked = doctor.run(config=loaded, root=repo)
+    assert checked.ok, checked.render_text()
+    # every test folder named holds tests, and only those run
+    pipeline = (repo / render.PIPELINE).read_text()
+    for kind in ("unit", "data"):
+        folder = getattr(loaded.tests, kind)
+        assert (f"python -m pytest {folder}" in pipeline) == (folder is not None)
+
+
+@pytest.mark.slow  # several real mlci/actionlint/zizmor runs
+def test_what_init_writes_on_every_shape_lints_clean(tmp_path: Path) -> None:
+    for shape in SHAPES:
+        repo = make(tmp_path / shape, shape)
+        scaffold.init(root=repo, answers=scaffold.Answers())
+        report = lint.lint(root=repo, paths=[], all_workflows=False)
+        assert not report.findings, (shape, [f.render() for f in report.findings])
+        assert len(report.workflows) == 2
+
+
+@pytest.mark.slow  # several real mlci/actionlint/zizmor runs
+def test_a_train_script_with_required_arguments_is_a_placeholder(
+    tmp_path: Path, mlci: RunMlci
+) -> None:
+    repo = make(tmp_path / "dvc", "dvc")
+    (repo / "dvc.yaml").unlink()
+    proc = mlci("init", "--yes", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    text = (repo / "mlci.yaml").read_text()
+    assert "# TODO before the first push: src/train.py needs the arguments data, out" in text
+    steps = proc.stdout.split("Next steps:", 1)[1]
+    assert steps.lstrip().startswith("1. train.command in mlci.yaml: src/train.py needs")
+    assert "PROBLEM train.command: src/train.py needs the arguments data, out" in proc.stdout
+    assert mlci("doctor", cwd=repo).returncode == 1
+    # the answer clears it
+    proc = mlci("init", "--yes", "--force", "--train-command", "python src/train.py d m", cwd=repo)
+    assert "TODO before the first push: src/train.py" not in (repo / "mlci.yaml").read_text()
+    assert mlci("doctor", cwd=repo).returncode == 0
+
+
+def test_required_arguments_of_scripts(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import argparse, sys\np = argparse.ArgumentParser()\np.add_argument('data')\n"
+        "p.add_argument('--lr', required=True)\np.add_argument('--seed', default=1)\n"
+        "p.add_argument('maybe', nargs='?')\n"
+    )
+    assert required_arguments(script) == ["data", "--lr"]
+    script.write_text("import sys\npath = sys.argv[1]\n")
+    assert required_arguments(script) == ["argv[1]"]
+    script.write_text("print('no arguments')\n")
+    assert required_arguments(script) == []
+
+
+def test_threshold_flag_and_the_gate_placeholder(tmp_path: Path, mlci: RunMlci) -> None:
+    repo = make(tmp_path / "no_tests", "no_tests")
+    proc = mlci("init", "--yes", cwd=repo)
+    assert "1. validation.thresholds in mlci.yaml: no metric bound is set" in proc.stdout
+    proc = mlci("init", "--yes", "--force", "--threshold", "accuracy>=0.7", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert config.load(repo / "mlci.yaml").config.validation.thresholds["accuracy"].min == 0.7
+    assert "validation.thresholds in mlci.yaml" not in proc.stdout
+    proc = mlci("init", "--yes", "--force", "--threshold", "accuracy", cwd=repo)
+    assert proc.returncode == 2 and "has no comparison" in proc.stderr
+
+
+@pytest.mark.slow  # several real mlci/actionlint/zizmor runs
+def test_an_own_zizmor_policy_is_merged_not_replaced_and_no_loop(
+    tmp_path: Path, mlci: RunMlci
+) -> None:
+    repo = make(tmp_path / "own", "own_workflows")
+    proc = mlci("init", "--yes", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "merged mlci's settings into your .github/zizmor.yml" in proc.stdout
+    policy = (repo / ".github" / "zizmor.yml").read_text()
+    assert policy.startswith("# our own policy: keep it\n")
+    assert "- ci.yml  # reviewed, see SECURITY.md" in policy
+    assert "unpinned-uses:  # added by mlci" in policy
+    assert (repo / ".github" / "workflows" / "ci.yml").is_file()
+    # generate and check agree: no refusal, no loop; --force keeps the user's policy
+    assert mlci("generate", cwd=repo).returncode == 0
+    assert mlci("check", cwd=repo).returncode == 0
+    assert mlci("init", "--yes", "--force", cwd=repo).returncode == 0
+    assert (repo / ".github" / "zizmor.yml").read_text() == policy
+    # lint right after init: only mlci's workflows; the user's own ci.yml with --all
+    assert mlci("lint", cwd=repo).returncode == 0
+    assert mlci("lint", "--all", cwd=repo).returncode == 1
+
+
+def test_init_refuses_to_replace_a_workflow_it_did_not_write(tmp_path: Path, mlci: RunMlci) -> None:
+    repo = make(tmp_path / "r", "no_tests")
+    own = repo / render.PIPELINE
+    own.parent.mkdir(parents=True)
+    own.write_text("on: push\n")
+    proc = mlci("init", "--yes", "--force", cwd=repo)
+    assert proc.returncode == 2
+    assert "not generated by mlci; rename it" in proc.stderr
+    assert own.read_text() == "on: push\n"
+
+
+def test_init_with_stdin_closed_behaves_as_yes(tmp_path: Path) -> None:
+    repo = make(tmp_path / "r", "no_tests")
+    proc = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m mlci init <&-"],
+        cwd=repo, capture_output=True, text=True, env=clean_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "stdin is not a terminal: accepting the detected values (--yes)" in proc.stderr
+    assert (repo / "mlci.yaml").is_file()
+
+
+def test_detect_reads_files_not_names(tmp_path: Path) -> None:
+    """A folder named tests/data with only fixtures is no data-test suite."""
+    repo = make(tmp_path / "tc", "tests_code")
+    found = detect(repo)
+    assert found.tests["data"] is None
+    assert any("tests/data/ holds no test_*.py" in w for w in found.warnings)
+    (repo / "tests" / "data" / "test_rows.py").write_text("def test_x():\n    pass\n")
+    assert detect(repo).tests["data"] == "tests/data"
