@@ -940,25 +940,59 @@ def test_a_config_without_thresholds_passes_with_a_warning_on_every_run(
     """What `mlci init` writes when it finds no metric: not red on every run (issue 9)."""
     (tmp_path / "mlci.yaml").write_text(CONFIG_NO_THRESHOLDS)
     (tmp_path / "metrics.json").write_text('{"accuracy": 0.9}')
+    summary = tmp_path / "summary.md"
     proc = mlci(
         "validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path,
-        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out")},
+        env={"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out"),
+             "GITHUB_STEP_SUMMARY": str(summary)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "::warning title=validate-model::validation.thresholds in mlci.yaml is empty" in (
-        proc.stdout
-    )
-    assert "model passed: no thresholds set" in proc.stdout
+    assert (
+        "::warning title=validate-model::no thresholds set (validation.thresholds in mlci.yaml "
+        "is empty): only regression against production is checked"
+    ) in proc.stdout
+    assert "accuracy: {min: 0.8} under validation.thresholds" in proc.stdout
+    assert "no thresholds set: only regression" not in proc.stdout  # one wording, not two
+    assert "no thresholds set (validation.thresholds" in summary.read_text()
+    assert "model passed: no thresholds set and no production model" in proc.stdout
 
 
-def test_a_config_without_thresholds_still_fails_closed_on_no_number(
+def test_without_thresholds_every_known_metric_is_checked_against_production(
     tmp_path: Path, mlci: RunMlci
 ) -> None:
     (tmp_path / "mlci.yaml").write_text(CONFIG_NO_THRESHOLDS)
-    (tmp_path / "metrics.json").write_text('{"accuracy": "high"}')
-    proc = mlci("validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path)
+    (tmp_path / "prod.json").write_text('{"accuracy": 0.9, "rmse": 1.0, "epochs": 3}')
+    (tmp_path / "metrics.json").write_text('{"accuracy": 0.89, "rmse": 1.01, "epochs": 9}')
+    args = ("validate-model", "--metrics", "metrics.json", "--baseline", "file:prod.json")
+    proc = mlci(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 metrics checked for regression against production" in proc.stdout
+    assert "direction unknown; set a threshold to judge them): epochs" in proc.stdout
+    # a regression beyond the tolerance fails, in either direction
+    (tmp_path / "metrics.json").write_text('{"accuracy": 0.7, "rmse": 1.5, "epochs": 3}')
+    proc = mlci(*args, cwd=tmp_path)
     assert proc.returncode == 1
-    assert "holds no finite number" in proc.stdout
+    assert "accuracy: regressed from 0.9 to 0.7" in proc.stdout
+    assert "rmse: regressed from 1 to 1.5" in proc.stdout
+    # a metric production has and the candidate lacks fails closed
+    (tmp_path / "metrics.json").write_text('{"rmse": 1.0}')
+    proc = mlci(*args, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "accuracy: missing from the candidate metrics" in proc.stdout
+
+
+def test_a_config_without_thresholds_still_fails_closed(tmp_path: Path, mlci: RunMlci) -> None:
+    (tmp_path / "mlci.yaml").write_text(CONFIG_NO_THRESHOLDS)
+    args = ("validate-model", "--metrics", "metrics.json", "--baseline", "none")
+    (tmp_path / "metrics.json").write_text('{"accuracy": "high"}')
+    proc = mlci(*args, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "holds no number" in proc.stdout
+    (tmp_path / "metrics.json").write_text('{"accuracy": NaN, "f1": 0.8}')
+    proc = mlci(*args, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "accuracy: the candidate value is NaN" in proc.stdout
     (tmp_path / "metrics.json").unlink()
-    proc = mlci("validate-model", "--metrics", "metrics.json", "--baseline", "none", cwd=tmp_path)
+    proc = mlci(*args, cwd=tmp_path)
     assert proc.returncode == 2  # a missing metrics file is still bad input
+    assert "no such metrics file" in proc.stderr
