@@ -143,8 +143,8 @@ def yaml_secret(name: object) -> str:
 
 def _literal(text: str, indent: int) -> str | None:
     """``text`` as a literal block scalar whose lines sit at column ``indent``, if exact."""
-    if not text or indent < 2:
-        return None
+    if not text or indent < 2 or "\ufeff" in text:
+        return None  # a raw U+FEFF (byte order mark) stops zizmor's YAML parser: quote it
     body = text.rstrip("\n")
     trailing = len(text) - len(body)
     if trailing > 1:
