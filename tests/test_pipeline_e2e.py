@@ -256,28 +256,70 @@ def test_a_rejected_model_never_reaches_staging(pipeline_repo: Path) -> None:
     assert tags(pipeline_repo) == []  # nothing registered, nothing promoted
 
 
-def test_continuous_training_retrains_only_on_new_data(pipeline_repo: Path) -> None:
-    assert act(pipeline_repo, "push", "ml-pipeline.yml").returncode == 0
-    assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+def test_continuous_training_retrains_on_new_data_and_a_rollback_deploys_the_old_files(
+    pipeline_repo: Path,
+) -> None:
+    """CT retrains only on new data; then rollback.yml (the only act run of it) gives production
+    back to v0.0.1 and deploys v0.0.1's files, fetched from GitHub release assets (the fake
+    GitHub, validated against GitHub's OpenAPI description) and verified against its digest."""
+    from github_fake import FakeGitHub
 
-    # nothing changed since v0.0.1: the trigger says no, and no job trains
-    proc = act(pipeline_repo, "schedule", "continuous-training.yml")
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    assert "should_train: false" in log
-    assert "Train, validate and register" not in log
-    assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
-
-    # new data arrives: the trigger fires and the called pipeline ships v0.0.2
-    with (pipeline_repo / "data" / "churn.csv").open("a") as fh:
-        fh.write("12,99.5,3,1\n")
-    git(pipeline_repo, "commit", "-q", "-am", "new data")
+    config = pipeline_repo / "mlci.yaml"
+    config.write_text(config.read_text().replace("  store: none\n", "  store: github-release\n"))
+    assert run_mlci("generate", cwd=pipeline_repo).returncode == 0
+    git(pipeline_repo, "commit", "-q", "-am", "keep the model files as release assets")
     git(pipeline_repo, "push", "-q", "origin", "main")
-    proc = act(pipeline_repo, "schedule", "continuous-training.yml")
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log
-    assert "should_train: true" in log
-    assert "1 file changed under data/" in log
-    assert "registered churn v0.0.2" in log
-    assert "promoted churn v0.0.2: staging → production (previous: v0.0.1)" in log
-    assert "churn@v0.0.2" in tags(pipeline_repo)
+    with FakeGitHub(token="token-for-act") as github:
+        api = ("--env", f"GITHUB_API_URL={github.api_url}", "--env", "GITHUB_REPOSITORY=acme/churn")
+        assert act(pipeline_repo, "push", "ml-pipeline.yml", *api).returncode == 0
+        assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+
+        # nothing changed since v0.0.1: the trigger says no, and no job trains
+        proc = act(pipeline_repo, "schedule", "continuous-training.yml", *api)
+        log = proc.stdout + proc.stderr
+        assert proc.returncode == 0, log
+        assert "should_train: false" in log
+        assert "Train, validate and register" not in log
+        assert tags(pipeline_repo) == ["churn#production#2", "churn#staging#1", "churn@v0.0.1"]
+
+        # new data arrives (a row in the training split, so the weights change): the trigger
+        # fires and the called pipeline ships v0.0.2
+        data = pipeline_repo / "data" / "churn.csv"
+        header, *rows = data.read_text().splitlines(keepends=True)
+        data.write_text("".join([header, "12,99.5,3,1\n", "70,20.5,0,0\n", *rows]))
+        git(pipeline_repo, "commit", "-q", "-am", "new data")
+        git(pipeline_repo, "push", "-q", "origin", "main")
+        proc = act(pipeline_repo, "schedule", "continuous-training.yml", *api)
+        log = proc.stdout + proc.stderr
+        assert proc.returncode == 0, log
+        assert "should_train: true" in log
+        assert "1 file changed under data/" in log
+        assert "registered churn v0.0.2" in log
+        assert "promoted churn v0.0.2: staging → production (previous: v0.0.1)" in log
+        assert "churn@v0.0.2" in tags(pipeline_repo)
+        releases = {r["tag_name"]: r for r in github.releases["acme/churn"]}
+        assert set(releases) == {"churn@v0.0.1", "churn@v0.0.2"}
+        assert all(r["prerelease"] for r in releases.values())
+
+        old, new = (weights_sha(pipeline_repo, v) for v in ("v0.0.1", "v0.0.2"))
+        assert old != new, "the new data did not change the weights: the rollback proves nothing"
+        assert f"deploying churn v0.0.2 to production: weights.json sha256={new}" in log
+
+        # roll back: production is v0.0.1 again and the deploy command gets v0.0.1's files
+        proc = act(pipeline_repo, "workflow_dispatch", "rollback.yml", *api)
+        log = proc.stdout + proc.stderr
+        assert proc.returncode == 0, log
+        assert "rolled back churn production: v0.0.2 → v0.0.1" in log
+        assert "fetched churn v0.0.1 from github-release" in log
+        assert f"deploying churn v0.0.1 to production: weights.json sha256={old}" in log
+    assert github.violations == [], github.violations
+
+
+def weights_sha(repo: Path, version: str) -> str:
+    """The SHA-256 of models/weights.json that registration recorded for ``version``."""
+    origin = repo.parent / "origin.git"
+    annotation = git(origin, "tag", "-l", "--format=%(contents)", f"churn@{version}")
+    payload = json.loads(annotation[annotation.index("{") :])
+    (weights,) = payload["files"]["manifest"]["files"]
+    assert weights["path"] == "models/weights.json"
+    return str(weights["sha256"])
