@@ -301,7 +301,11 @@ class Tests(_Section):
 class Data(_Section):
     """Fetching and validating data before training."""
 
-    pull: str | None = Field(None, description='Command that fetches the data, e.g. "dvc pull".')
+    pull: str | None = Field(
+        None,
+        description='Command that fetches the data, e.g. "dvc pull": before training, and in '
+        "continuous-training.yml before the drift check (trigger.drift).",
+    )
     validate_command: str | None = Field(
         None,
         alias="validate",

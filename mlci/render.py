@@ -251,6 +251,11 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     extras = "mlflow" if not git_backend else ""
     # register-model pushes to the DVC remote: only that step installs dvc.
     register_extras = ",".join(e for e in (extras, "dvc" if files and store == "dvc" else "") if e)
+    # The drift check reads the data the pull step fetches (it runs first, in check-trigger),
+    # through pyarrow (the drift extra: Parquet, and the fast CSV reader).
+    drift = config.trigger.drift.enabled
+    trigger_pulls = drift and bool(config.data.pull)
+    trigger_extras = ",".join(e for e in (extras, "drift" if drift else "") if e)
     return {
         "c": config,
         "pin": pin,
@@ -269,6 +274,8 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "production_timeout": production_timeout,
         "extras": extras,
         "register_extras": register_extras,
+        "trigger_pulls": trigger_pulls,
+        "trigger_extras": trigger_extras,
         "store": store,
         "files": files,
         "pipeline_ref": f"{prefix}.github/workflows/ml-pipeline.yml",

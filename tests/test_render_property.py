@@ -342,7 +342,28 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "new_data": {
                 "enabled": draw(st.booleans()),
                 "paths": draw(st.lists(PATHS, max_size=2, unique=True)),
-            }
+            },
+            "drift": {
+                "enabled": draw(st.booleans()),
+                "reference": draw(st.sampled_from(["git:production", "git:latest:d.csv", "r.csv"])),
+                "current": draw(PATHS),
+                "ignore": draw(st.lists(WORD, max_size=2, unique=True)),
+                "share": draw(st.floats(0.01, 1)),
+            },
+            "decay": {
+                "enabled": draw(st.booleans()),
+                "metric": draw(WORD),
+                **draw(
+                    st.one_of(
+                        st.fixed_dictionaries({"source": PATHS}),
+                        st.fixed_dictionaries(
+                            {"prometheus": st.just("http://prometheus:9090"), "query": LINE}
+                        ),
+                    )
+                ),
+                "min": draw(st.floats(-1e6, 1e6)),
+            },
+            "cooldown_hours": draw(st.one_of(st.none(), st.floats(0, 1000))),
         },
         "secrets": {"train": draw(pick), "deploy": draw(pick)},
         "workflows": {
@@ -465,6 +486,24 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
         assert build["build"]["with"]["file"] == c.image.dockerfile
         if c.image.name:
             assert build["name"]["env"]["IMAGE_NAME"] == c.image.name
+
+    check = {step["id"]: step for step in training["jobs"]["check-trigger"]["steps"]}
+    trigger = check["trigger"]
+    assert trigger["uses"] == f"{repo}/actions/retrain-trigger@{c.actions.ref}"
+    assert trigger["with"]["config"] == "mlci.yaml"
+    extras = trigger["with"].get("extras", "").split(",")
+    assert ("drift" in extras) == c.trigger.drift.enabled
+    if c.trigger.drift.enabled and c.data.pull:  # the data the drift check reads, pulled first
+        assert list(check)[-2:] == ["data-pull", "trigger"]
+        assert check["data-pull"]["run"] == c.data.pull
+        assert check["data-pull"].get("env", {}) == {
+            n: f"${{{{ secrets.{n} }}}}" for n in c.secrets.train
+        }
+    else:
+        assert list(check) == ["checkout", "trigger"]
+    assert training["jobs"]["train"]["with"]["trigger_report"] == (
+        "${{ needs.check-trigger.outputs.report }}"
+    )
 
     staging, production = steps("deploy-staging"), steps("deploy-production")
     assert staging["promote"]["with"]["to-stage"] == c.registry.stages.staging

@@ -54,6 +54,12 @@ deploy:
 secrets:
   train: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]
   deploy: [KUBECONFIG_B64]
+trigger:
+  drift:
+    enabled: true
+    reference: git:production
+    current: data/live.parquet
+    ignore: [customer_id]
 """,
     "mlflow-blue-green": f"""\
 actions:
@@ -251,7 +257,12 @@ def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
         name: f"${{{{ secrets.{name} }}}}"
         for name in ("DEPLOY_TOKEN", "DOCKERHUB_TOKEN", "DOCKERHUB_USER", "MLFLOW_URI")
     }
-    assert "should_train == 'true'" in train["if"] and "inputs.force_retrain" in train["if"]
+    # force_retrain reaches the trigger (its should_train says true, reason forced): one answer
+    assert train["if"] == "needs.check-trigger.outputs.should_train == 'true'"
+    assert train["with"] == {
+        "reason": "${{ needs.check-trigger.outputs.reason }}",
+        "trigger_report": "${{ needs.check-trigger.outputs.report }}",
+    }
     assert train["permissions"] == {
         "contents": "read",
         "packages": "write",
@@ -272,6 +283,54 @@ def test_registration_records_the_verdict_and_the_mlflow_source() -> None:
     assert steps["register"]["env"] == {"MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_URI }}"}
     assert steps["train"]["env"]["MLCI_MODEL_URI_FILE"] == "model_uri.txt"
     assert "github-token" not in steps["register"]["with"]
+
+
+def test_the_trigger_check_pulls_the_data_drift_reads_first() -> None:
+    """trigger.drift with data.pull: check-trigger pulls (with the train secrets), then checks."""
+    training = load_yaml12(rendered("git-canary-image")[render.TRAINING])
+    check = training["jobs"]["check-trigger"]
+    steps = {step["id"]: step for step in check["steps"]}
+    assert list(steps) == ["checkout", "setup-python", "install", "data-pull", "trigger"]
+    assert steps["data-pull"]["run"] == "dvc pull"
+    assert steps["data-pull"]["env"] == {
+        name: f"${{{{ secrets.{name} }}}}"
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    }
+    assert steps["install"]["run"] == (
+        "python -m pip install -r requirements.txt -r requirements-dev.txt"
+    )
+    # Python is set up once, before the pull; pyarrow (the drift extra) reads the data
+    assert steps["trigger"]["with"] == {
+        "config": "mlci.yaml",
+        "extras": "drift",
+        "force": "${{ inputs.force_retrain == true }}",
+    }
+    assert check["outputs"]["report"] == "${{ steps.trigger.outputs.report }}"
+    assert check["timeout-minutes"] == 30
+    # no drift check: no pull, no secret in check-trigger, the action sets up Python itself
+    for name in ("minimal", "mlflow-blue-green"):
+        check = load_yaml12(rendered(name)[render.TRAINING])["jobs"]["check-trigger"]
+        assert [step["id"] for step in check["steps"]] == ["checkout", "trigger"], name
+        assert "python-version" in check["steps"][1]["with"]
+        assert "secrets.AWS" not in json.dumps(check)
+    # the called pipeline hands the trigger's verdict to the training command
+    train = jobs_of(rendered("minimal")[render.PIPELINE])["train"]
+    env = next(step["env"] for step in train["steps"] if step["id"] == "train")
+    assert env["MLCI_TRIGGER_REASON"] == "${{ inputs.reason }}"
+    assert env["MLCI_TRIGGER_REPORT"] == "${{ inputs.trigger_report }}"
+
+
+def test_the_drift_check_without_a_pull_reads_committed_data() -> None:
+    """trigger.drift without data.pull: no pull step, no install; the action sets up Python."""
+    text = CASES["minimal"] + (
+        "trigger:\n  drift: {enabled: true, reference: git:production, current: data/live.csv}\n"
+    )
+    check = load_yaml12(render.render(config.parse(text))[render.TRAINING])["jobs"]["check-trigger"]
+    assert [step["id"] for step in check["steps"]] == ["checkout", "trigger"]
+    trigger = check["steps"][1]
+    assert trigger["with"]["extras"] == "drift"
+    assert trigger["with"]["python-version"] == "3.11"
+    assert check["timeout-minutes"] == 15
 
 
 def test_self_reference_default_uses_the_dollar_form() -> None:
