@@ -272,6 +272,7 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "production_needs": needs("train", "deploy-staging", *image),
         "main_ref": f"refs/heads/{config.main_branch}",
         "production_timeout": production_timeout,
+        "git_backend": git_backend,
         "extras": extras,
         "register_extras": register_extras,
         "trigger_pulls": trigger_pulls,
