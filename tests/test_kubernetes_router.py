@@ -91,6 +91,10 @@ OK = {
         }
         for n in (1, 2, 3, 9)
     },
+    **{
+        f"scale deployment/model --replicas={n}": {"stdout": "deployment.apps/model scaled\n"}
+        for n in (0, 3)
+    },
 }
 
 
@@ -185,6 +189,33 @@ def test_replica_ratio_canary_rolled_back(standin: StandIn) -> None:
     r.rollback()
     assert standin.commands()[-1] == g("delete deployment model-canary --ignore-not-found")
     assert not any("set image" in c for c in standin.commands())
+
+
+@pytest.mark.parametrize("outcome", ["promote", "rollback"])
+def test_replica_ratio_blue_green_switch_leaves_no_stable_pod(
+    standin: StandIn, outcome: str
+) -> None:
+    """Weight 100 with a replica ratio: green as many pods as blue, blue scaled to 0 (kept)."""
+    r = router()
+    r.check()
+    r.deploy()
+    r.set_weight(100)
+    getattr(r, outcome)()
+    moves = standin.commands()[3:]
+    switch = [
+        g("scale deployment/model-canary --replicas=3"),
+        g("rollout status deployment/model-canary --timeout=600s"),
+        g("scale deployment/model --replicas=0"),
+    ]
+    back = [
+        g("scale deployment/model --replicas=3"),
+        g("rollout status deployment/model --timeout=600s"),
+        g("delete deployment model-canary --ignore-not-found"),
+    ]
+    if outcome == "promote":
+        assert moves == [*switch, g(f"set image deployment/model churn={IMAGE}"), *back]
+    else:
+        assert moves == [*switch, *back]  # blue serves again before green is removed
 
 
 def test_gateway_api_route_weights(standin: StandIn) -> None:

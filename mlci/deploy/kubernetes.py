@@ -232,6 +232,7 @@ class KubernetesRouter:
     _canary: dict[str, Any] = field(default_factory=dict)
     _route: dict[str, Any] = field(default_factory=dict)
     _selector: dict[str, str] = field(default_factory=dict)
+    _stable_down: bool = False  # blue-green's switch took the stable pods out (replica ratio)
 
     @classmethod
     def from_config(
@@ -330,6 +331,12 @@ class KubernetesRouter:
         replicas = canary_replicas(self._stable_replicas, weight)
         self.kubectl.run("scale", f"deployment/{self.canary_name}", f"--replicas={replicas}")
         self._wait(self.canary_name)
+        if weight >= 100:
+            # all traffic (blue-green's switch): with a replica ratio, only when no stable pod
+            # is left behind the Service; the stable Deployment is kept, at 0, to switch back
+            self._scale_stable(0)
+        elif self._stable_down:
+            self._scale_stable(self._stable_replicas)
 
     def promote(self) -> None:
         if self.route:
@@ -338,10 +345,15 @@ class KubernetesRouter:
         self.kubectl.run(
             "set", "image", f"deployment/{self.deployment}", f"{self._container}={self.image}"
         )
-        self._wait(self.deployment)
+        if self._stable_down:
+            self._scale_stable(self._stable_replicas)  # its pods now run the new image
+        else:
+            self._wait(self.deployment)
         self._remove_canary()
 
     def rollback(self) -> None:
+        if self._stable_down:
+            self._scale_stable(self._stable_replicas)  # ready before the new version goes
         self._remove_canary()
 
     # -- helpers -----------------------------------------------------------------
@@ -350,6 +362,12 @@ class KubernetesRouter:
         self.kubectl.run(
             "rollout", "status", f"deployment/{name}", f"--timeout={self.rollout_timeout:.0f}s"
         )
+
+    def _scale_stable(self, replicas: int) -> None:
+        self.kubectl.run("scale", f"deployment/{self.deployment}", f"--replicas={replicas}")
+        self._stable_down = replicas == 0
+        if replicas:
+            self._wait(self.deployment)
 
     def _set_route(self, weight: int | None) -> None:
         doc = weighted_route(
