@@ -272,8 +272,8 @@ def check_cmd(config_path: Path, strict: bool) -> None:
     "--mlci",
     "pin_mlci",
     is_flag=True,
-    help="Also pin the mlci actions: actions.ref (e.g. v1) to the newest release in that "
-    "major, by commit SHA.",
+    help="Also pin the mlci actions by commit SHA: the commit the major tag of actions.ref "
+    "(e.g. v1) names, with the release at that commit as the version.",
 )
 @click.option(
     "--mlci-version",

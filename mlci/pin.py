@@ -5,9 +5,11 @@ pin`` asks each action's repository for its release tags (``git ls-remote <url>
 'refs/tags/v*'``), takes the newest release within the major version in use (or
 the version asked for), and records ``{version, sha}`` in ``.mlci/pins.lock.json``,
 which overrides the shipped table. With ``--mlci`` it also resolves the mlci
-actions' own ``actions.ref`` (``v1`` = the newest ``v1.x.y``) to a commit SHA,
-so the workflows read ``owner/mlci/actions/x@<sha> # v1.4.2``. Then it
-regenerates.
+actions' own ``actions.ref`` to a commit SHA: the commit the major tag (``v1``)
+names, which mlci's release workflow moves to each final release once it is
+published, with the release ``v1.x.y`` at that commit as the version (without a
+``v1`` tag: the newest ``v1.x.y``). The workflows then read
+``owner/mlci/actions/x@<sha> # v1.4.2``. Then it regenerates.
 
 The remotes are ``<remote base>/<owner>/<repo>``; the base is
 ``https://github.com`` unless ``--remote-base`` or ``MLCI_PIN_REMOTE_BASE`` names
@@ -48,6 +50,11 @@ def major_of(version: str) -> int | None:
 
 def list_releases(url: str) -> dict[str, str]:
     """``{vX.Y.Z: commit sha}`` of the release tags at ``url`` (annotated tags peeled)."""
+    return {name: sha for name, sha in list_tags(url).items() if _RELEASE.match(name)}
+
+
+def list_tags(url: str) -> dict[str, str]:
+    """``{tag: commit sha}`` of the ``v*`` tags at ``url`` (annotated tags peeled)."""
     try:
         proc = git.run(
             "ls-remote", url, "refs/tags/v*", purpose="read the release tags of actions", timeout=60
@@ -71,7 +78,7 @@ def list_releases(url: str) -> dict[str, str]:
     return {
         name: peeled.get(name, sha)
         for name, sha in direct.items()
-        if _RELEASE.match(name) and _SHA.match(peeled.get(name, sha))
+        if _SHA.match(peeled.get(name, sha))
     }
 
 
@@ -88,6 +95,26 @@ def choose(releases: Mapping[str, str], *, major: int | None, exact: str | None,
         raise UsageError(f"{url} has no release tag{within} (vX.Y.Z); name a version explicitly")
     newest = max(candidates, key=_version_key)
     return Pin(version=newest, sha=releases[newest])
+
+
+def choose_major(tags: Mapping[str, str], *, major: int, url: str) -> Pin:
+    """What ``v<major>`` names: its commit, with the newest final release at that commit.
+
+    The major tag moves only after a release is published, so between a tag push and the
+    end of the release workflow it still names the previous, finished release — and that
+    is what a SHA pin should take. Without a major tag, the newest ``v<major>.x.y``.
+    """
+    releases = {v: sha for v, sha in tags.items() if _RELEASE.match(v)}
+    moved = tags.get(f"v{major}")
+    if moved is None:
+        return choose(releases, major=major, exact=None, url=url)
+    named = [v for v, sha in releases.items() if sha == moved and _version_key(v)[0] == major]
+    if not named:
+        raise UsageError(
+            f"{url}: v{major} names commit {moved[:12]}, which no release tag v{major}.x.y "
+            "names; pass --mlci-version vX.Y.Z"
+        )
+    return Pin(version=max(named, key=_version_key), sha=moved)
 
 
 # --------------------------------------------------------------------------- pin
@@ -158,7 +185,10 @@ def resolve(
                 "pass --mlci-version vX.Y.Z"
             )
         url = f"{base}/{mlci_repository}"
-        pin = choose(list_releases(url), major=major, exact=mlci_version, url=url)
+        if mlci_version is None and major is not None:
+            pin = choose_major(list_tags(url), major=major, url=url)
+        else:
+            pin = choose(list_releases(url), major=major, exact=mlci_version, url=url)
         old_mlci = (
             f"{lock.mlci.version}@{lock.mlci.sha}"
             if lock.mlci is not None and lock.mlci.repository == mlci_repository

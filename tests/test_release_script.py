@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import clean_env, git
 
+from mlci import pin
+from mlci.errors import UsageError
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "release.py"
 
@@ -239,3 +242,61 @@ def test_a_rejected_push_is_exit_2(repo: tuple[Path, Path], tmp_path: Path) -> N
     assert proc.stderr.startswith(
         "release.py: error: git push --force origin refs/tags/v1:refs/tags/v1:"
     )
+
+
+# --------------------------------------------------------------------------- mlci pin --mlci
+
+
+def test_mlci_pin_resolves_the_major_tag_the_release_moved(tmp_path: Path) -> None:
+    """A user who pins by SHA gets the commit `@v1` runs: the release script moves v1 on a
+    real remote, and `mlci pin --mlci` (pin.resolve) reads it back — also mid-release, when a
+    new vX.Y.Z is pushed but v1 still names the finished one, and after an older line's patch."""
+    base = tmp_path / "github"
+    remote = base / "mlci-dev" / "mlci"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(remote), str(work))
+
+    def mlci_pin() -> tuple[str, str]:
+        _, changes = pin.resolve(
+            root=tmp_path,
+            shipped={},
+            specs=[],
+            mlci_repository="mlci-dev/mlci",
+            mlci_ref="v1",
+            mlci=True,
+            mlci_version=None,
+            remote_base=str(base),
+        )
+        (change,) = changes
+        return change.new.version, change.new.sha
+
+    def publish(name: str) -> str:
+        sha = tag(work, name)
+        git(work, "push", "-q", "origin", name)
+        return sha
+
+    v100 = publish("v1.0.0")
+    assert mlci_pin() == ("v1.0.0", v100)  # no v1 tag yet: the newest v1.x.y
+    assert release("move-major", "v1.0.0", "--push", cwd=work).returncode == 0
+    assert mlci_pin() == ("v1.0.0", v100)
+
+    v110 = publish("v1.1.0")  # pushed; the release workflow has not moved v1 yet
+    assert mlci_pin() == ("v1.0.0", v100)
+    assert release("move-major", "v1.1.0", "--push", cwd=work).returncode == 0
+    assert remote_tag(remote, "v1") == v110
+    assert mlci_pin() == ("v1.1.0", v110)
+
+    publish("v1.2.0rc1")  # a pre-release never moves v1
+    assert release("move-major", "v1.2.0rc1", "--push", cwd=work).returncode == 0
+    git(work, "checkout", "-q", "-b", "v1.0.x", "v1.0.0")
+    publish("v1.0.1")  # a patch of the older line: v1 never moves backwards
+    assert release("move-major", "v1.0.1", "--push", cwd=work).returncode == 0
+    assert mlci_pin() == ("v1.1.0", v110)
+
+    # v1 moved by hand to a commit no release names: refuse, never guess
+    git(work, "checkout", "-q", "main")
+    stray = commit(work, "not a release")
+    git(work, "push", "-q", "--force", "origin", f"{stray}:refs/tags/v1")
+    with pytest.raises(UsageError, match=r"v1 names commit [0-9a-f]{12}, which no release tag"):
+        mlci_pin()
