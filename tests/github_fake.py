@@ -35,7 +35,7 @@ import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -297,6 +297,21 @@ class Fault:
     times: int
 
 
+#: What an operation answers: status, headers, and a JSON value (or raw bytes, or None).
+Reply = tuple[int, dict[str, str], Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One validated API request, as an operation's handler sees it."""
+
+    repo: str  # owner/name
+    params: dict[str, str]  # the path's parameters
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
 @dataclass
 class Recorded:
     host: str
@@ -517,9 +532,7 @@ class FakeGitHub:
         body = json.dumps({"message": f"fake GitHub: {problem}", "documentation_url": DOCS})
         return 400, {"content-type": "application/json; charset=utf-8"}, body.encode()
 
-    def _error(
-        self, status: int, message: str, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], Any]:
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
         return (
             status,
             dict(headers or {}),
@@ -533,7 +546,7 @@ class FakeGitHub:
         query: dict[str, list[str]],
         headers: dict[str, str],
         body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> Reply:
         if self.token is not None:
             auth = headers.get("authorization", "")
             if not auth:
@@ -547,18 +560,16 @@ class FakeGitHub:
                     return self._error(fault.status, fault.message, fault.headers)
         if self.read_only and op.method != "GET":
             return self._error(403, "Resource not accessible by integration")
-        repo = f"{p.get('owner')}/{p.get('repo')}"
-        handler = getattr(self, "op_" + re.sub(r"\W", "_", op.op_id), None)
+        handler = OPERATIONS.get(op.op_id)
         if handler is None:
             return self._error(501, f"the fake does not implement {op.op_id}")
+        call = Call(f"{p.get('owner')}/{p.get('repo')}", p, query, headers, body)
         with self._lock:
-            return handler(repo, p, query, headers, body)  # type: ignore[no-any-return]
+            return handler(self, call)
 
     # ------------------------------------------------------------------ operations
 
-    def _page(
-        self, items: list[dict[str, Any]], query: dict[str, list[str]], path: str
-    ) -> tuple[int, dict[str, str], Any]:
+    def _page(self, items: list[dict[str, Any]], query: dict[str, list[str]], path: str) -> Reply:
         per_page = min(int(query.get("per_page", ["30"])[0]), 100)
         page = max(int(query.get("page", ["1"])[0]), 1)
         last = max(1, -(-len(items) // per_page))
@@ -575,58 +586,32 @@ class FakeGitHub:
         headers = {"link": ", ".join(links)} if links else {}
         return 200, headers, copy.deepcopy(items[(page - 1) * per_page : page * per_page])
 
-    def op_issues_list_comments(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        number = int(p["issue_number"])
-        path = f"/repos/{repo}/issues/{number}/comments"
-        return self._page(self.comments_of(repo, number), query, path)
+    def _list_comments(self, call: Call) -> Reply:
+        number = int(call.params["issue_number"])
+        path = f"/repos/{call.repo}/issues/{number}/comments"
+        return self._page(self.comments_of(call.repo, number), call.query, path)
 
-    def op_issues_create_comment(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
+    def _create_comment(self, call: Call) -> Reply:
         comment = self._new_comment(
-            repo, int(p["issue_number"]), json.loads(body)["body"], self.login
+            call.repo, int(call.params["issue_number"]), json.loads(call.body)["body"], self.login
         )
         return 201, {"location": comment["url"]}, copy.deepcopy(comment)
 
-    def op_issues_update_comment(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        cid = int(p["comment_id"])
+    def _update_comment(self, call: Call) -> Reply:
+        cid = int(call.params["comment_id"])
         for (r, _), comments in self.comments.items():
             for comment in comments:
-                if r == repo.lower() and comment["id"] == cid:
-                    comment["body"] = json.loads(body)["body"]
+                if r == call.repo.lower() and comment["id"] == cid:
+                    comment["body"] = json.loads(call.body)["body"]
                     comment["updated_at"] = _now()
                     return 200, {}, copy.deepcopy(comment)
         return self._error(404, "Not Found")
 
-    def op_repos_create_release(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        payload = json.loads(body)
-        if any(r["tag_name"] == payload["tag_name"] for r in self.releases.get(repo.lower(), [])):
+    def _create_release(self, call: Call) -> Reply:
+        payload = json.loads(call.body)
+        if any(
+            r["tag_name"] == payload["tag_name"] for r in self.releases.get(call.repo.lower(), [])
+        ):
             return (
                 422,
                 {},
@@ -638,90 +623,64 @@ class FakeGitHub:
                     ],
                 },
             )
-        release = self._release(repo, payload)
+        release = self._release(call.repo, payload)
         return 201, {"location": release["url"]}, copy.deepcopy(release)
 
-    def op_repos_get_release_by_tag(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        for release in self.releases.get(repo.lower(), []):
-            if release["tag_name"] == p["tag"] and not release["draft"]:
+    def _get_release_by_tag(self, call: Call) -> Reply:
+        for release in self.releases.get(call.repo.lower(), []):
+            if release["tag_name"] == call.params["tag"] and not release["draft"]:
                 return 200, {}, copy.deepcopy(release)
         return self._error(404, "Not Found")
 
     def _find_release(self, repo: str, rid: int) -> dict[str, Any] | None:
         return next((r for r in self.releases.get(repo.lower(), []) if r["id"] == rid), None)
 
-    def op_repos_list_release_assets(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        release = self._find_release(repo, int(p["release_id"]))
+    def _list_release_assets(self, call: Call) -> Reply:
+        release = self._find_release(call.repo, int(call.params["release_id"]))
         if release is None:
             # not a documented status of this operation: an unknown id gives an empty list here
-            return self._page([], query, f"/repos/{repo}/releases/{p['release_id']}/assets")
+            return self._page(
+                [], call.query, f"/repos/{call.repo}/releases/{call.params['release_id']}/assets"
+            )
         return self._page(
-            release["assets"], query, f"/repos/{repo}/releases/{release['id']}/assets"
+            release["assets"], call.query, f"/repos/{call.repo}/releases/{release['id']}/assets"
         )
 
-    def op_repos_upload_release_asset(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        release = self._find_release(repo, int(p["release_id"]))
+    def _upload_release_asset(self, call: Call) -> Reply:
+        release = self._find_release(call.repo, int(call.params["release_id"]))
         if release is None:
             return self._error(404, "Not Found")
-        name = query["name"][0]
+        name = call.query["name"][0]
         if any(a["name"] == name for a in release["assets"]):
             return 422, {}, None
         aid = next(self._ids)
         now = _now()
         asset = {
-            "url": f"{self.api_url}/repos/{repo}/releases/assets/{aid}",
-            "browser_download_url": f"https://github.com/{repo}/releases/download/{urllib.parse.quote(release['tag_name'])}/{urllib.parse.quote(name)}",
+            "url": f"{self.api_url}/repos/{call.repo}/releases/assets/{aid}",
+            "browser_download_url": f"https://github.com/{call.repo}/releases/download/{urllib.parse.quote(release['tag_name'])}/{urllib.parse.quote(name)}",
             "id": aid,
             "node_id": f"RA_{aid}",
             "name": name,
-            "label": query.get("label", [None])[0],
+            "label": call.query.get("label", [None])[0],
             "state": "uploaded",
-            "content_type": headers.get("content-type", "application/octet-stream"),
-            "size": len(body),
-            "digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+            "content_type": call.headers.get("content-type", "application/octet-stream"),
+            "size": len(call.body),
+            "digest": "sha256:" + hashlib.sha256(call.body).hexdigest(),
             "download_count": 0,
             "created_at": now,
             "updated_at": now,
             "uploader": self.user(self.login),
         }
         release["assets"].append(asset)
-        self.assets[aid] = (repo.lower(), asset, body)
+        self.assets[aid] = (call.repo.lower(), asset, call.body)
         return 201, {}, copy.deepcopy(asset)
 
-    def op_repos_get_release_asset(
-        self,
-        repo: str,
-        p: dict[str, str],
-        query: dict[str, list[str]],
-        headers: dict[str, str],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], Any]:
-        aid = int(p["asset_id"])
+    def _get_release_asset(self, call: Call) -> Reply:
+        aid = int(call.params["asset_id"])
         entry = self.assets.get(aid)
-        if entry is None or entry[0] != repo.lower():
+        if entry is None or entry[0] != call.repo.lower():
             return self._error(404, "Not Found")
-        if headers.get("accept") == "application/octet-stream":
+        if call.headers.get("accept") == "application/octet-stream":
             return 302, {"location": f"{self.origin('storage')}/assets/{aid}?signature=abc"}, None
         return 200, {}, copy.deepcopy(entry[1])
 
@@ -731,6 +690,19 @@ class FakeGitHub:
         if entry is None:
             return 404, {"content-type": "text/plain"}, b"no such object"
         return 200, {"content-type": "application/octet-stream"}, entry[2]
+
+
+# The operations the fake implements, by GitHub's operationId.
+OPERATIONS: dict[str, Callable[[FakeGitHub, Call], Reply]] = {
+    "issues/list-comments": FakeGitHub._list_comments,
+    "issues/create-comment": FakeGitHub._create_comment,
+    "issues/update-comment": FakeGitHub._update_comment,
+    "repos/create-release": FakeGitHub._create_release,
+    "repos/get-release-by-tag": FakeGitHub._get_release_by_tag,
+    "repos/list-release-assets": FakeGitHub._list_release_assets,
+    "repos/upload-release-asset": FakeGitHub._upload_release_asset,
+    "repos/get-release-asset": FakeGitHub._get_release_asset,
+}
 
 
 def _handler(fake: FakeGitHub, host: str) -> type[BaseHTTPRequestHandler]:
