@@ -2,7 +2,9 @@
 # Install mlci from this checkout of the mlci repository into a private virtual
 # environment, so that the action never touches the packages of the user's job.
 # Every mlci action runs this first; a second call in the same job reuses the
-# environment. Usage: install-mlci.sh [EXTRAS]   (e.g. "mlflow")
+# environment when it holds this very checkout and mlci version with these extras (a
+# marker written after each successful install), and installs again otherwise.
+# Usage: install-mlci.sh [EXTRAS]   (e.g. "mlflow")
 # Prints nothing on success but the path of the mlci executable on stdout.
 #
 # The installer is uv at the exact version of actions/uv-requirements.txt, fetched with
@@ -23,11 +25,15 @@ case "$(uname -s)" in
   MINGW* | MSYS* | CYGWIN*) bin=Scripts exe=.exe ;;
   *) bin=bin exe= ;;
 esac
-# one stamp per checkout and extras: another mlci checkout in the same job reinstalls
-key="$(printf '%s' "$root" | cksum | cut -d ' ' -f 1)"
-stamp="$venv/.mlci-installed-$key${extras:+-$extras}"
-
-if [ -f "$stamp" ]; then
+# The marker's first line names the checkout and the mlci version the environment runs,
+# each further line one set of extras installed for it. Another checkout or version (two
+# refs of mlci in one job) installs again and rewrites the marker, so an action never runs
+# another checkout's mlci.
+version="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$root/mlci/__init__.py")"
+marker="$venv/.mlci-installed"
+holds="mlci $version from $root"
+if [ -f "$marker" ] && [ "$(head -n 1 "$marker")" = "$holds" ] \
+  && grep -qxF -- "extras: $extras" "$marker"; then
   echo "$venv/$bin/mlci$exe"
   exit 0
 fi
@@ -91,5 +97,9 @@ elif ! with_uv; then
   rm -rf "$venv"
   with_pip
 fi
-touch "$stamp"
+if [ -f "$marker" ] && [ "$(head -n 1 "$marker")" = "$holds" ]; then
+  printf 'extras: %s\n' "$extras" >> "$marker"
+else
+  printf '%s\nextras: %s\n' "$holds" "$extras" > "$marker"
+fi
 echo "$venv/$bin/mlci$exe"

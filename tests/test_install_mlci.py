@@ -110,8 +110,28 @@ def install(
     )
 
 
+def copy_checkout(dest: Path) -> Path:
+    """What an action's checkout of mlci holds, copied from this one."""
+    for name in ("mlci", "templates", "actions"):
+        shutil.copytree(
+            ROOT / name, dest / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, dest / name)
+    return dest
+
+
+def venv_env() -> dict[str, str]:
+    """As a job step runs the venv's mlci: no PYTHONPATH naming a checkout of ours."""
+    env = clean_env()
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 def version_of(mlci_path: str) -> str:
-    proc = subprocess.run([mlci_path, "--version"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [mlci_path, "--version"], capture_output=True, text=True, check=False, env=venv_env()
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
@@ -144,6 +164,7 @@ def test_uv_installs_mlci_privately_and_a_second_call_is_instant(tmp_path: Path)
         capture_output=True,
         text=True,
         check=True,
+        env=venv_env(),
     )
     assert probe.stdout.strip() == str(ROOT / "mlci" / "__init__.py")
 
@@ -151,6 +172,21 @@ def test_uv_installs_mlci_privately_and_a_second_call_is_instant(tmp_path: Path)
     again = install(runner_temp, home)
     assert again.returncode == 0 and again.stdout == proc.stdout
     assert time.monotonic() - start < 1.0
+    assert (venv / ".mlci-installed").read_text() == (
+        f"mlci {mlci.__version__} from {ROOT}\nextras: \n"
+    )
+
+    # another ref of mlci in the same job (another checkout, another version) installs
+    # again instead of running the first one's mlci, and so does the first one after it
+    other = copy_checkout(tmp_path / "other")
+    init = other / "mlci" / "__init__.py"
+    init.write_text(init.read_text().replace(f'"{mlci.__version__}"', '"9.9.9"'))
+    proc = install(runner_temp, home, script=other / "actions" / "install-mlci.sh")
+    assert proc.returncode == 0, proc.stderr
+    assert version_of(proc.stdout.strip()) == "mlci, version 9.9.9"
+    back = install(runner_temp, home)
+    assert back.returncode == 0, back.stderr
+    assert version_of(back.stdout.strip()) == f"mlci, version {mlci.__version__}"
 
 
 @pytest.mark.slow
@@ -170,11 +206,7 @@ def test_extras_are_installed_on_a_second_call(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_wrong_hash_is_refused_and_pip_takes_over(tmp_path: Path) -> None:
     # a copy of the checkout whose lock names a hash that no uv wheel has
-    checkout = tmp_path / "mlci"
-    for name in ("mlci", "templates", "actions"):
-        shutil.copytree(ROOT / name, checkout / name, symlinks=True)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(ROOT / name, checkout / name)
+    checkout = copy_checkout(tmp_path / "mlci")
     lock = checkout / "actions" / "uv-requirements.txt"
     lock.write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, lock.read_text()))
     runner_temp, home = tmp_path / "runner-temp", tmp_path / "home"
