@@ -67,8 +67,88 @@ def run_mlci(
     )
 
 
+def run_mlci_here(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``mlci ARGS`` as ``python -m mlci`` does, but in this process (no interpreter start).
+
+    The same entry point (``mlci.__main__.run``: the fast ``check`` path, then the CLI and its
+    error handler) with the same process-level inputs: working directory ``cwd``, the whole
+    environment replaced by ``clean_env(env)``, ``stdin`` as standard input, Python's default
+    warning filters (a warning prints to stderr as it would). stdout, stderr and the exit code
+    come back as a CompletedProcess. What a process boundary alone proves (interpreter start,
+    imports, output of child processes that inherit the terminal, signals) needs ``run_mlci``.
+    ``timeout`` is accepted for the same signature and not enforced.
+    """
+    import io
+    import warnings
+
+    from mlci import __main__ as entry
+
+    def stream(data: bytes = b"") -> io.TextIOWrapper:
+        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", write_through=True)
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
+    out, err = stream(), stream()
+    code: object = 0  # run() always exits; 0 if it ever returns
+    try:
+        os.environ.clear()
+        os.environ.update(clean_env(env))
+        os.chdir(cwd)
+        sys.argv = ["mlci", *args]
+        sys.stdin, sys.stdout, sys.stderr = stream((stdin or "").encode()), out, err
+        with warnings.catch_warnings():
+            warnings.resetwarnings()
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+                warnings.simplefilter("ignore", category)
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                entry.run()
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    if code is None:
+        returncode = 0
+    elif isinstance(code, int):
+        returncode = code
+    else:  # SystemExit("message"): Python prints it and exits 1
+        err.write(f"{code}\n")
+        returncode = 1
+    return subprocess.CompletedProcess(["mlci", *args], returncode, _text(out), _text(err))
+
+
+def _text(stream: object) -> str:
+    import io
+
+    assert isinstance(stream, io.TextIOWrapper)
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8")
+
+
 @pytest.fixture
 def mlci() -> RunMlci:
+    """``mlci ARGS`` in this process (``run_mlci_here``); ``mlci_process`` for a real one.
+
+    ``MLCI_TEST_SUBPROCESS=1`` runs every such call as a real subprocess instead.
+    """
+    return run_mlci if os.environ.get("MLCI_TEST_SUBPROCESS") == "1" else run_mlci_here
+
+
+@pytest.fixture
+def mlci_process() -> RunMlci:
+    """``python -m mlci ARGS`` as a real subprocess, where the process boundary is the point."""
     return run_mlci
 
 
@@ -147,6 +227,29 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+def run_on_config(
+    repo: Path, text: str | bytes | None, commands: tuple[str, ...] = ("generate", "check")
+) -> tuple[list[subprocess.CompletedProcess[str]], bool]:
+    """Put ``text`` into ``repo``/mlci.yaml (None: a directory in its place), run each of
+    ``commands`` there as the CLI runs it (``run_mlci_here``); return their results and
+    whether every file below ``repo`` (but .git) stayed as it was."""
+    import shutil
+
+    path = repo / "mlci.yaml"
+    if path.is_dir():
+        shutil.rmtree(path)
+    if text is None:
+        path.unlink(missing_ok=True)
+        path.mkdir()
+    elif isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    before = snapshot(repo)
+    runs = [run_mlci_here(command, cwd=repo) for command in commands]
+    return runs, snapshot(repo) == before
 
 
 # ---------------------------------------------------------------- GitHub (issue 13)

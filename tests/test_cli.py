@@ -1,4 +1,7 @@
-"""The CLI's contract: help, version, exit codes, and prompts on a terminal."""
+"""The CLI's contract: help, version, exit codes, and prompts on a terminal.
+
+These run ``python -m mlci`` as real processes (``mlci_process``): the boundary itself is
+what they prove; the rest of the suite calls the same entry point in-process."""
 
 from __future__ import annotations
 
@@ -14,25 +17,25 @@ from conftest import RunMlci, clean_env
 from mlci import __version__, errors
 
 
-def test_no_arguments_prints_help(tmp_path: Path, mlci: RunMlci) -> None:
-    proc = mlci(cwd=tmp_path)
+def test_no_arguments_prints_help(tmp_path: Path, mlci_process: RunMlci) -> None:
+    proc = mlci_process(cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("Usage: mlci")
     for command in ("init", "generate", "check", "lint", "schema"):
         assert f"  {command} " in proc.stdout
 
 
-def test_version(tmp_path: Path, mlci: RunMlci) -> None:
-    proc = mlci("--version", cwd=tmp_path)
+def test_version(tmp_path: Path, mlci_process: RunMlci) -> None:
+    proc = mlci_process("--version", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"mlci, version {__version__}"
 
 
 @pytest.mark.parametrize("args", [["nope"], ["check", "--bogus"], ["init", "--backend", "s3"]])
 def test_usage_errors_are_exit_2_without_traceback(
-    tmp_path: Path, mlci: RunMlci, args: list[str]
+    tmp_path: Path, mlci_process: RunMlci, args: list[str]
 ) -> None:
-    proc = mlci(*args, cwd=tmp_path)
+    proc = mlci_process(*args, cwd=tmp_path)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.splitlines()[-1].startswith("mlci: error: ")

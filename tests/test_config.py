@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RunMlci, snapshot, write_config
+from conftest import RunMlci, run_on_config, write_config
 
 from mlci import config
 
@@ -106,22 +106,16 @@ def test_bad_config_is_one_line_exit_2_and_touches_nothing(
 ) -> None:
     write_config(ml_repo, GOOD)
     assert mlci("generate", cwd=ml_repo).returncode == 0
-    path = ml_repo / "mlci.yaml"
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    before = snapshot(ml_repo)
+    runs, untouched = run_on_config(ml_repo, text)
 
-    for command in ("generate", "check"):
-        proc = mlci(command, cwd=ml_repo)
+    for proc in runs:
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1, proc.stderr
         assert lines[0].startswith("mlci: error: mlci.yaml"), lines[0]
         assert expected in lines[0], lines[0]
-    assert snapshot(ml_repo) == before
+    assert untouched
 
 
 def test_kinds_of_bad_config_are_at_least_twenty() -> None:

@@ -1,21 +1,19 @@
 """Over a hundred kinds of invalid mlci.yaml: each is exit 2, one short line, and touches nothing.
 
-The cases run through the real CLI entry point (``mlci generate`` and ``mlci check``,
-as ``python -m mlci`` runs them) in one subprocess for the whole table, so the table
+The cases run through the CLI's entry point (``mlci generate`` and ``mlci check``, as
+``python -m mlci`` runs them) in this process (``conftest.run_on_config``), so the table
 stays fast: a subprocess per case would take minutes.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import clean_env, make_ml_repo
+from conftest import clean_env, make_ml_repo, run_on_config
 
 GOOD = "train:\n  command: python train.py\n"
 DIRECTORY = "<a directory in place of mlci.yaml>"
@@ -320,55 +318,10 @@ INVALID: list[tuple[str, str | bytes, str]] = [
     ),
 ]
 
-_DRIVER = r"""
-import base64, contextlib, io, json, shutil, sys
-from pathlib import Path
-
-from mlci import state
-from mlci.cli import main
-
-DIRECTORY = sys.argv[2]
-root = Path(sys.argv[1])
-config = root / "mlci.yaml"
-
-
-def snapshot():
-    return {
-        str(p.relative_to(root)): base64.b64encode(p.read_bytes()).decode()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
-
-good = config.read_bytes()
-results = {}
-for kind, text in json.load(sys.stdin):
-    if config.is_dir():
-        shutil.rmtree(config)
-    if text == DIRECTORY:
-        config.unlink()
-        config.mkdir()
-    else:
-        config.write_bytes(base64.b64decode(text))
-    before = snapshot()
-    runs = []
-    for command in ("generate", "check"):
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = state.fast_main([command])
-            if code is None:
-                code = main([command])
-        runs.append([command, code, err.getvalue()])
-    results[kind] = {"runs": runs, "same": snapshot() == before}
-if config.is_dir():
-    shutil.rmtree(config)
-config.write_bytes(good)
-print(json.dumps(results))
-"""
-
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every kind run through the CLI's entry point in this process, in one repository."""
     repo = tmp_path_factory.mktemp("invalid") / "repo"
     repo.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
@@ -376,31 +329,15 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         subprocess.run(["git", "-C", str(repo), "config", key, value], check=True)
     subprocess.run(["git", "-C", str(repo), "config", "commit.gpgsign", "false"], check=True)
     make_ml_repo(repo)
-    (repo / "mlci.yaml").write_text(GOOD)
-    env = clean_env()
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlci", "generate"], cwd=repo, env=env, capture_output=True
-    )
-    assert proc.returncode == 0, proc.stderr
-    cases = [
-        [
-            kind,
-            text
-            if text == DIRECTORY
-            else base64.b64encode(text if isinstance(text, bytes) else text.encode()).decode(),
-        ]
-        for kind, text, _ in INVALID
-    ]
-    proc = subprocess.run(
-        [sys.executable, "-c", _DRIVER, str(repo), DIRECTORY],
-        cwd=repo,
-        env=env,
-        input=json.dumps(cases).encode(),
-        capture_output=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
-    results: dict[str, Any] = json.loads(proc.stdout)
+    [generated], _ = run_on_config(repo, GOOD, ("generate",))
+    assert generated.returncode == 0, generated.stderr
+    results: dict[str, Any] = {}
+    for kind, text, _ in INVALID:
+        runs, untouched = run_on_config(repo, None if text == DIRECTORY else text)
+        results[kind] = {
+            "runs": [(proc.args[1], proc.returncode, proc.stderr) for proc in runs],
+            "same": untouched,
+        }
     return results
 
 
