@@ -1,19 +1,19 @@
 """The command line: a thin click layer over the commands in :mod:`mlci.commands`.
 
-Each subcommand parses its options, calls ``run`` of its module
-``mlci/commands/<name>.py`` and hands the result to :func:`_publish`, the one
-place that prints results and writes GitHub Actions outputs. Commands never
+Each subcommand parses its options and hands ``run`` of its module
+``mlci/commands/<name>.py`` with them to :func:`_publish` (``_publish(check.run,
+"check", config_path=...)``), the one place that runs it, prints its result and
+writes GitHub Actions outputs and annotations. Commands never
 print and never exit; exceptions become exit codes in one place,
 :func:`mlci.errors.error_handler`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import click
 
@@ -22,6 +22,8 @@ from mlci.errors import EXIT_FAILED, EXIT_OK, CheckFailed, UsageError, error_han
 
 if TYPE_CHECKING:
     from mlci.commands import Result
+
+P = ParamSpec("P")
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -63,14 +65,23 @@ def cli() -> None:
     """
 
 
-def _publish(result: Result, *, title: str) -> None:
-    """Print a command's result and, inside Actions, write its outputs and summary.
+def _publish(run: Callable[P, Result], title: str, /, *args: P.args, **kwargs: P.kwargs) -> None:
+    """Run a command's core and publish its result: the one place a command becomes output.
 
-    The one place that turns a :class:`mlci.commands.Result` into output and an
-    exit code: a result that is not ``ok`` raises :class:`CheckFailed` (exit 1).
+    Prints the :class:`mlci.commands.Result` ``run`` returns and, inside Actions, writes
+    its outputs, summary and annotations; an error ``run`` raises (bad input, a registry
+    that refuses) becomes an ``::error::`` annotation titled ``title`` there too. A result
+    that is not ``ok`` raises :class:`CheckFailed` (exit 1).
     """
     from mlci import gha
+    from mlci.errors import MlciError, one_line
 
+    try:
+        result = run(*args, **kwargs)
+    except MlciError as exc:
+        if gha.in_actions():
+            gha.error(one_line(str(exc)), title=title)
+        raise
     text = result.render_text()
     if text:
         click.echo(text, nl=False)
@@ -91,19 +102,6 @@ def _publish(result: Result, *, title: str) -> None:
             gha.set_outputs(outputs)
     if not result.ok:
         raise CheckFailed(result.failure())
-
-
-@contextlib.contextmanager
-def _annotated(title: str) -> Iterator[None]:
-    """Inside GitHub Actions, a refusal or bad input also becomes an ::error:: annotation."""
-    from mlci import gha
-    from mlci.errors import MlciError, one_line
-
-    try:
-        yield
-    except MlciError as exc:
-        gha.error(one_line(str(exc)), title=title)
-        raise
 
 
 # --------------------------------------------------------------------------- generator
@@ -205,7 +203,7 @@ def init_cmd(
                 click.prompt(text, type=click.Choice(choices), default=default)
             ),
         )
-    _publish(init.run(root=path, answers=answers, force=force), title="init")
+    _publish(init.run, "init", root=path, answers=answers, force=force)
 
 
 @cli.command("generate", context_settings=CONTEXT_SETTINGS)
@@ -237,10 +235,15 @@ def generate_cmd(
     """
     from mlci.commands import generate
 
-    result = generate.run(
-        config_path=config_path, force=force, restore=restore, dry_run=dry_run, show_diff=show_diff
+    _publish(
+        generate.run,
+        "generate",
+        config_path=config_path,
+        force=force,
+        restore=restore,
+        dry_run=dry_run,
+        show_diff=show_diff,
     )
-    _publish(result, title="generate")
 
 
 @cli.command("check", context_settings=CONTEXT_SETTINGS)
@@ -262,7 +265,7 @@ def check_cmd(config_path: Path, strict: bool) -> None:
     """
     from mlci.commands import check
 
-    _publish(check.run(config_path=config_path, strict=strict), title="check")
+    _publish(check.run, "check", config_path=config_path, strict=strict)
 
 
 @cli.command("pin", context_settings=CONTEXT_SETTINGS)
@@ -307,14 +310,15 @@ def pin_cmd(
     """
     from mlci.commands import pin
 
-    result = pin.run(
+    _publish(
+        pin.run,
+        "pin",
         config_path=config_path,
         specs=list(specs),
         mlci=pin_mlci,
         mlci_version=mlci_version,
         remote_base=remote_base,
     )
-    _publish(result, title="pin")
 
 
 @cli.command("lint", context_settings=CONTEXT_SETTINGS)
@@ -341,7 +345,7 @@ def lint_cmd(paths: tuple[Path, ...], root: Path, all_workflows: bool) -> None:
     """
     from mlci.commands import lint
 
-    _publish(lint.run(root=root, paths=list(paths), all_workflows=all_workflows), title="lint")
+    _publish(lint.run, "lint", root=root, paths=list(paths), all_workflows=all_workflows)
 
 
 @cli.command("schema", context_settings=CONTEXT_SETTINGS)
@@ -349,7 +353,7 @@ def schema_cmd() -> None:
     """Print the JSON Schema of mlci.yaml (for editors and validators)."""
     from mlci.commands import schema
 
-    _publish(schema.run(), title="schema")
+    _publish(schema.run, "schema")
 
 
 # --------------------------------------------------------------------------- validate-model
@@ -441,7 +445,9 @@ def validate_model_cmd(
     """
     from mlci.commands import validate_model
 
-    result = validate_model.run(
+    _publish(
+        validate_model.run,
+        "validate-model",
         metrics_path=metrics_path,
         run_id=run_id,
         config_path=Path(config_name) if config_name else None,
@@ -452,7 +458,6 @@ def validate_model_cmd(
         fetch=fetch,
         report_path=Path(report_name) if report_name else None,
     )
-    _publish(result, title="validate-model")
 
 
 # --------------------------------------------------------------------------- model registry
@@ -581,22 +586,22 @@ def register_model_cmd(
     """
     from mlci.commands import register_model
 
-    with _annotated("register-model"):
-        result = register_model.run(
-            model=model_name,
-            config_path=Path(config_name) if config_name else None,
-            backend=backend,
-            root=root,
-            tracking_uri=tracking_uri,
-            metrics_path=metrics_path,
-            report_path=Path(report_path) if report_path else None,
-            source=source,
-            version=model_version,
-            push=push,
-            artifacts=artifacts,
-            store=store or None,
-        )
-    _publish(result, title="register-model")
+    _publish(
+        register_model.run,
+        "register-model",
+        model=model_name,
+        config_path=Path(config_name) if config_name else None,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        metrics_path=metrics_path,
+        report_path=Path(report_path) if report_path else None,
+        source=source,
+        version=model_version,
+        push=push,
+        artifacts=artifacts,
+        store=store or None,
+    )
 
 
 @cli.command("promote-model", context_settings=CONTEXT_SETTINGS)
@@ -652,20 +657,20 @@ def promote_model_cmd(
     """
     from mlci.commands import promote_model
 
-    with _annotated("promote-model"):
-        result = promote_model.run(
-            model=model_name,
-            config_path=Path(config_name) if config_name else None,
-            backend=backend,
-            root=root,
-            tracking_uri=tracking_uri,
-            version=model_version,
-            to_stage=to_stage,
-            from_stage=from_stage,
-            copy_to_stage_models=copy_to_stage_models,
-            push=push,
-        )
-    _publish(result, title="promote-model")
+    _publish(
+        promote_model.run,
+        "promote-model",
+        model=model_name,
+        config_path=Path(config_name) if config_name else None,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        version=model_version,
+        to_stage=to_stage,
+        from_stage=from_stage,
+        copy_to_stage_models=copy_to_stage_models,
+        push=push,
+    )
 
 
 @cli.command("rollback-model", context_settings=CONTEXT_SETTINGS)
@@ -694,17 +699,17 @@ def rollback_model_cmd(
     """
     from mlci.commands import rollback_model
 
-    with _annotated("rollback-model"):
-        result = rollback_model.run(
-            model=model_name,
-            config_path=Path(config_name) if config_name else None,
-            backend=backend,
-            root=root,
-            tracking_uri=tracking_uri,
-            stage=stage,
-            push=push,
-        )
-    _publish(result, title="rollback-model")
+    _publish(
+        rollback_model.run,
+        "rollback-model",
+        model=model_name,
+        config_path=Path(config_name) if config_name else None,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        stage=stage,
+        push=push,
+    )
 
 
 @cli.command("models", context_settings=CONTEXT_SETTINGS)
@@ -723,7 +728,9 @@ def models_cmd(
     """List a model's versions, the stages they hold, and the stage history."""
     from mlci.commands import models
 
-    result = models.run(
+    _publish(
+        models.run,
+        "models",
         model=model_name,
         config_path=Path(config_name) if config_name else None,
         backend=backend,
@@ -732,7 +739,6 @@ def models_cmd(
         fetch=fetch,
         as_json=as_json,
     )
-    _publish(result, title="models")
 
 
 # --------------------------------------------------------------------------- retrain-trigger
@@ -793,11 +799,14 @@ def retrain_trigger_cmd(
     from mlci.commands import retrain_trigger
 
     inputs = trigger.Inputs(reference=reference, current=current, metrics=metrics)
-    with _annotated("retrain-trigger"):
-        result = retrain_trigger.run(
-            config_path=config_path, force=force, inputs=inputs, report_path=report_json
-        )
-    _publish(result, title="retrain-trigger")
+    _publish(
+        retrain_trigger.run,
+        "retrain-trigger",
+        config_path=config_path,
+        force=force,
+        inputs=inputs,
+        report_path=report_json,
+    )
 
 
 # --------------------------------------------------------------------------- report (issue 13)
@@ -867,7 +876,9 @@ def report_cmd(
     # Empty values mean "not given", so the action can pass every input through.
     if pr and not (pr.isdigit() and int(pr) > 0):
         raise UsageError(f"--pr must be a pull request number, got {pr!r}")
-    result = report.run(
+    _publish(
+        report.run,
+        "report",
         report_path=report_path,
         trigger_path=Path(trigger_path) if trigger_path else None,
         pr=int(pr) if pr else None,
@@ -876,7 +887,6 @@ def report_cmd(
         model_version=model_version or None,
         dry_run=dry_run,
     )
-    _publish(result, title="report")
 
 
 # --------------------------------------------------------------------------- rollouts (issue 11)
@@ -981,7 +991,7 @@ def canary_deploy_cmd(
     from mlci.commands import canary_deploy
     from mlci.deploy import configure
 
-    with _annotated("canary-deploy"):
+    def rollout() -> canary_deploy.CanaryDeployResult:
         settings, target = _rollout_setup(
             config_path, "canary", model_version=model_version, no_registry=no_registry,
             from_stage=from_stage, push=push,
@@ -1000,7 +1010,9 @@ def canary_deploy_cmd(
             env=configure.deploy_env(),
             on_interval=_echo_interval,
         )
-    _publish(dataclasses.replace(result, printed_live=True), title="canary-deploy")
+        return dataclasses.replace(result, printed_live=True)
+
+    _publish(rollout, "canary-deploy")
 
 
 @cli.command("blue-green-deploy", context_settings=CONTEXT_SETTINGS)
@@ -1029,7 +1041,7 @@ def blue_green_deploy_cmd(
     from mlci.commands import blue_green_deploy
     from mlci.deploy import configure
 
-    with _annotated("blue-green-deploy"):
+    def rollout() -> blue_green_deploy.BlueGreenDeployResult:
         settings, target = _rollout_setup(
             config_path, "blue_green", model_version=model_version, no_registry=no_registry,
             from_stage=from_stage, push=push,
@@ -1045,7 +1057,9 @@ def blue_green_deploy_cmd(
             env=configure.deploy_env(),
             on_interval=_echo_interval,
         )
-    _publish(dataclasses.replace(result, printed_live=True), title="blue-green-deploy")
+        return dataclasses.replace(result, printed_live=True)
+
+    _publish(rollout, "blue-green-deploy")
 
 
 @cli.command("canary-analyze", context_settings=CONTEXT_SETTINGS)
@@ -1080,16 +1094,17 @@ def canary_analyze_cmd(
     from mlci.commands import canary_analyze
     from mlci.config import Canary
 
-    with _annotated("canary-analyze"):
+    def analyze() -> canary_analyze.CanaryAnalyzeResult:
         settings: Any = Canary()
         if config_path.is_file() or config_path != Path("mlci.yaml"):
             settings = config_module.load(config_path).config.deploy.production.canary
-        result = canary_analyze.run(
+        return canary_analyze.run(
             settings=settings, prometheus_url=prometheus_url, lookback=lookback,
             duration=duration, interval=interval,
             on_interval=_echo_interval if duration else None,
         )  # fmt: skip
-    _publish(result, title="canary-analyze")
+
+    _publish(analyze, "canary-analyze")
 
 
 # --------------------------------------------------------------------------- fetch-model
@@ -1154,20 +1169,20 @@ def fetch_model_cmd(
     """
     from mlci.commands import fetch_model
 
-    with _annotated("fetch-model"):
-        result = fetch_model.run(
-            model=model_name,
-            config_path=Path(config_name) if config_name else None,
-            backend=backend,
-            root=root,
-            tracking_uri=tracking_uri,
-            fetch=fetch,
-            version=model_version or None,
-            stage=stage or None,
-            dest=dest,
-            from_dir=from_dir,
-        )
-    _publish(result, title="fetch-model")
+    _publish(
+        fetch_model.run,
+        "fetch-model",
+        model=model_name,
+        config_path=Path(config_name) if config_name else None,
+        backend=backend,
+        root=root,
+        tracking_uri=tracking_uri,
+        fetch=fetch,
+        version=model_version or None,
+        stage=stage or None,
+        dest=dest,
+        from_dir=from_dir,
+    )
 
 
 # --------------------------------------------------------------------------- doctor
@@ -1194,7 +1209,7 @@ def doctor_cmd(config_path: Path) -> None:
 
     loaded = config_module.load(config_path)
     root = config_path.parent if str(config_path.parent) else Path(".")
-    _publish(doctor.run(config=loaded.config, root=root), title="doctor")
+    _publish(doctor.run, "doctor", config=loaded.config, root=root)
 
 
 # --------------------------------------------------------------------------- entry point

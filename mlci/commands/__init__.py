@@ -5,9 +5,10 @@ Every subcommand ``mlci <name>`` has its module ``mlci/commands/<name>.py``
 exposes a keyword-only
 ``run(...) -> <Name>Result`` that never prints, never exits and never takes a
 click context. Its result is a frozen dataclass subclassing :class:`Result`;
-:func:`mlci.cli._publish` is the one place that prints it, writes
-``$GITHUB_OUTPUT`` / ``$GITHUB_STEP_SUMMARY`` / annotations inside GitHub
-Actions, and picks the exit code.
+:func:`mlci.cli._publish` (``_publish(run, "<name>", **options)``) is the one
+place that calls ``run``, prints its result, writes ``$GITHUB_OUTPUT`` /
+``$GITHUB_STEP_SUMMARY`` / annotations (an error ``run`` raises too) inside
+GitHub Actions, and picks the exit code.
 
 A command module holds what is particular to the command: gathering its inputs
 (reading ``mlci.yaml``, opening the registry), calling the domain modules
