@@ -55,6 +55,29 @@ def test_action_metadata_is_complete(name: str) -> None:
             assert "default" in spec, f"{name}: optional input {key} needs a default"
 
 
+@pytest.mark.parametrize("name", ACTIONS)
+def test_the_description_names_the_command_the_action_runs(name: str) -> None:
+    """An action is one mlci command: its description says which, and its script runs it."""
+    data = action(name)
+    assert f"(mlci {name})" in " ".join(data["description"].split())
+    scripts = [step.get("run", "") for step in data["runs"]["steps"]]
+    runs = [f'"$mlci" {name} ' in s or f"args=({name} " in s for s in scripts]  # or built args
+    assert runs.count(True) == 1
+
+
+def test_the_check_action_says_what_mlci_check_fails_on() -> None:
+    """Tied to the command's own help: what it fails on, and that merged hand edits pass."""
+    from mlci.cli import cli
+
+    help_text = " ".join((cli.commands["check"].help or "").split())
+    description = " ".join(action("check")["description"].split())
+    assert "stale or holds merge conflict markers" in help_text
+    assert "hand edits already merged into the current rendering are fine" in help_text
+    assert "stale against mlci.yaml or holds merge conflict markers" in description
+    assert "exactly when mlci generate would change no generated file" in description
+    assert "exactly when `mlci generate` would change no generated file" in help_text
+
+
 def doc_mismatches(name: str, doc: str) -> list[str]:
     """What the page's inputs/outputs tables say differently from actions/<name>/action.yml."""
     data = action(name)

@@ -41,17 +41,13 @@ def test_register_model_action_inputs_and_outputs() -> None:
         "model": "", "report": "", "source": "", "store": "", "config": "mlci.yaml", "github-token": "",
         "python-version": "", "extras": "",
     }  # fmt: skip
-    assert action["outputs"] == {
-        "model_version": {
-            "description": "The registered version, e.g. v0.4.0 (git) or 12 (mlflow).",
-            "value": "${{ steps.register.outputs.model_version }}",
-        },
-        "digest": {
-            "description": "The top SHA-256 digest of the model files recorded with it "
-            "(empty without files).",
-            "value": "${{ steps.register.outputs.digest }}",
-        },
+    # Each output passes on the register step's output of the same name (the names
+    # RegisterModelResult.outputs() writes), and says what it holds (wording is the docs').
+    outputs = action["outputs"]
+    assert {k: v["value"] for k, v in outputs.items()} == {
+        k: f"${{{{ steps.register.outputs.{k} }}}}" for k in ("model_version", "digest")
     }
+    assert all(str(v["description"]).strip() for v in outputs.values())
 
 
 def test_promote_model_action_inputs_and_outputs() -> None:

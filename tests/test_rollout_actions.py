@@ -41,16 +41,13 @@ def test_action_holds_no_logic_and_passes_inputs_through_env(name: str) -> None:
             assert var not in script
             continue
         assert f"${var}" in script or "{" + var in script, var
-    assert action["outputs"] == {
-        "decision": {
-            "description": "'promoted' or 'rolled-back'.",
-            "value": "${{ steps.rollout.outputs.decision }}",
-        },
-        "reason": {
-            "description": "Why, in one line (the measured values behind the verdict are in the job summary).",
-            "value": "${{ steps.rollout.outputs.reason }}",
-        },
+    # Each output passes on the rollout step's output of the same name (names the command's
+    # result writes), and says what it holds (wording is the docs').
+    outputs = action["outputs"]
+    assert {k: v["value"] for k, v in outputs.items()} == {
+        k: f"${{{{ steps.rollout.outputs.{k} }}}}" for k in ("decision", "reason")
     }
+    assert all(str(v["description"]).strip() for v in outputs.values())
 
 
 @pytest.mark.parametrize("name", ACTIONS)
