@@ -176,3 +176,56 @@ def test_init_takes_the_model_name_from_the_git_remote(ml_repo: Path, mlci: RunM
     git(ml_repo, "remote", "add", "origin", "https://github.com/acme/Credit_Scoring.git")
     assert mlci("init", "--yes", str(ml_repo), cwd=ml_repo.parent).returncode == 0
     assert config.load(ml_repo / "mlci.yaml").config.registry.model == "credit-scoring"
+
+
+# Keys whose value init fills in from the repository or the answers. Every other value the
+# scaffolded mlci.yaml writes must be the Config model's own default: the commented file
+# teaches the defaults, so a value that differs would mean one thing and say another.
+FILLED_BY_INIT = {
+    "branches",
+    "actions.repository",
+    "actions.ref",
+    "python.version",
+    "install.requirements",
+    "lint.commands",
+    "tests.unit",
+    "tests.data",
+    "tests.model",
+    "tests.integration",
+    "data.pull",
+    "image.enabled",
+    "train.command",
+    "train.metrics_file",
+    "registry.backend",
+    "registry.model",
+    "deploy.production.strategy",
+    "trigger.new_data.paths",
+}
+
+
+def _leaves(value: object, path: str = "") -> dict[str, object]:
+    if isinstance(value, dict) and value:
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(_leaves(item, f"{path}.{key}" if path else str(key)))
+        return out
+    return {path: value}
+
+
+def test_the_values_init_writes_are_the_config_defaults(git_repo: Path) -> None:
+    import yaml
+
+    from mlci import scaffold
+
+    text = scaffold.scaffold_text(git_repo, scaffold.Answers(train_command="python train.py"))
+    written = _leaves(yaml.safe_load(text))
+    model = config.parse("version: 1\ntrain:\n  command: python train.py\n")
+    defaults = _leaves(model.model_dump(mode="json", by_alias=True))
+    assert written.keys() >= FILLED_BY_INIT  # the list names keys init really writes
+    assert len(written) > 50  # the whole commented file, not a fragment
+    differ = {
+        path: (value, defaults.get(path, "<not a Config key>"))
+        for path, value in written.items()
+        if path not in FILLED_BY_INIT and defaults.get(path, object()) != value
+    }
+    assert differ == {}
