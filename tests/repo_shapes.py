@@ -153,6 +153,28 @@ SHAPES: dict[str, dict[str, str]] = {
         "tests/code/test_code.py": A_TEST,
         "tests/data/rows.csv": "a,b\n1,2\n",
     },
+    # MLproject whose environment.yml is conda's python and pip only (its pip part is all that
+    # installs), an entry point whose parameter has a default, tests in tests/unit. (The shape a
+    # third act end-to-end run takes: it needs nothing but pytest.)
+    "conda_pip": {
+        "MLproject": (
+            "name: tenure\nconda_env: environment.yml\nentry_points:\n  main:\n    parameters:\n"
+            "      epochs: {type: int, default: 3}\n"
+            "    command: python train.py --epochs {epochs}\n"
+        ),
+        "environment.yml": (
+            "name: tenure\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n"
+            "  - pip:\n      - pytest>=8\n"
+        ),
+        "train.py": (
+            "import argparse, json\nfrom pathlib import Path\n\n"
+            "parser = argparse.ArgumentParser()\nparser.add_argument('--epochs', type=int, required=True)\n"
+            "epochs = parser.parse_args().epochs\n"
+            "Path('models').mkdir(exist_ok=True)\nPath('models/model.json').write_text(str(epochs))\n"
+            "Path('metrics.json').write_text(json.dumps({'rmse': 0.5 / epochs}))\n"
+        ),
+        "tests/unit/test_tenure.py": A_TEST,
+    },
     # No tests, no pytest, no lint config.
     "no_tests": {
         "requirements.txt": "numpy\n",

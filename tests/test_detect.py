@@ -34,6 +34,14 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "tests.unit": None,
         "validation.thresholds": {},
     },
+    "conda_pip": {
+        "install.command": "python -m pip install 'pytest>=8'",  # environment.yml's pip part
+        "install.requirements": [],
+        "train.command": "python train.py --epochs 3",  # MLproject's default
+        "python.version": "3.11",
+        "tests.unit": "tests/unit",
+        "train.artifacts": ["models/"],
+    },
     "uv": {
         "install.command": "python -m pip install uv && uv sync --locked --all-groups && echo "
         '"$PWD/.venv/bin" >> "$GITHUB_PATH"',

@@ -56,10 +56,20 @@ def test_dvc_store_gives_the_fetch_dvc_and_the_remote_credentials() -> None:
 
 
 def test_store_none_says_the_files_cannot_be_fetched_again() -> None:
-    found = steps(rendered(store="none"))
+    files = rendered(store="none")
+    found = steps(files)
     assert "model" not in found
     assert "cannot be fetched" in found["store-note"]["run"]
     assert "MLCI_MODEL_DIR" not in found["deploy"]["env"]
+    # and each deploy of the pipeline says so in its summary (the act run uses a release)
+    pipeline = yaml.safe_load(files[render.PIPELINE])["jobs"]
+    for job in ("deploy-staging", "deploy-production"):
+        (note,) = [s for s in pipeline[job]["steps"] if s.get("id") == "store-note"]
+        assert "cannot fetch this version's files again" in note["run"], job
+    assert not any(
+        s.get("id") == "store-note"
+        for s in yaml.safe_load(rendered()[render.PIPELINE])["jobs"]["deploy-staging"]["steps"]
+    )
 
 
 def test_no_rollback_workflow_without_model_files() -> None:
