@@ -555,6 +555,13 @@ push_option = click.option(
     default="",
     help="Where the files are kept. [default: registry.store in mlci.yaml, else auto]",
 )
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    envvar="MLCI_ALLOW_DIRTY",
+    help="Register even when tracked files differ from the commit (refused in CI, where "
+    "CI=true or GITHUB_ACTIONS=true; a warning elsewhere). Env: MLCI_ALLOW_DIRTY=true.",
+)
 @push_option
 def register_model_cmd(
     model_name: str | None,
@@ -568,6 +575,7 @@ def register_model_cmd(
     model_version: str | None,
     artifacts: tuple[str, ...],
     store: str,
+    allow_dirty: bool,
     push: bool,
 ) -> None:
     """Register a trained model as a new version, with its metrics and verdict.
@@ -578,12 +586,16 @@ def register_model_cmd(
     With model files (train.artifacts or --artifacts) their SHA-256 manifest is
     recorded too and the files are kept in the store (docs/registry.md).
 
+    The version names the commit checked out: tracked files that differ from it
+    (the training's outputs aside) are a warning, and in CI a refusal.
+
     \b
     Exit codes: 0 registered (or already registered at this commit with these
     metrics), 1 refused (the report says the model failed; a tag push lost a
-    race), 2 bad input (unreadable metrics or report, unknown source,
-    unreachable registry).
+    race; in CI, tracked files differ from the commit), 2 bad input (unreadable
+    metrics or report, unknown source, unreachable registry).
     """
+    from mlci import gha
     from mlci.commands import register_model
 
     _publish(
@@ -601,6 +613,8 @@ def register_model_cmd(
         push=push,
         artifacts=artifacts,
         store=store or None,
+        ci=gha.in_ci(),
+        allow_dirty=allow_dirty,
     )
 
 

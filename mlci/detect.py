@@ -242,7 +242,7 @@ class DvcInfo:
     remote_extra: str | None  # "" for a remote needing no extra, None for no remote
 
 
-def _paths(entries: Any) -> list[str]:
+def dvc_paths(entries: Any) -> list[str]:
     """DVC path lists: ``[a, {b: {cache: false}}]`` → ``[a, b]``."""
     paths = []
     for entry in entries if isinstance(entries, list) else []:
@@ -283,10 +283,10 @@ def detect_dvc(root: Path) -> DvcInfo | None:
         for name, stage in (raw_stages.items() if isinstance(raw_stages, dict) else [])
         if isinstance(stage, dict)
     }
-    metrics = _paths(doc.get("metrics"))
+    metrics = dvc_paths(doc.get("metrics"))
     metrics_stage = None
     for name, stage in stages.items():
-        stage_metrics = _paths(stage.get("metrics"))
+        stage_metrics = dvc_paths(stage.get("metrics"))
         if stage_metrics and metrics_stage is None:
             metrics_stage = name
         metrics += [m for m in stage_metrics if m not in metrics]
@@ -296,13 +296,13 @@ def detect_dvc(root: Path) -> DvcInfo | None:
             (
                 name
                 for name, stage in stages.items()
-                if metrics[0] in _paths(stage.get("metrics")) + _paths(stage.get("outs"))
+                if metrics[0] in dvc_paths(stage.get("metrics")) + dvc_paths(stage.get("outs"))
             ),
             metrics_stage,
         )
     elif metrics:
         metrics_stage = next(
-            (n for n, s in stages.items() if metrics[0] in _paths(s.get("outs"))), None
+            (n for n, s in stages.items() if metrics[0] in dvc_paths(s.get("outs"))), None
         )
     model_paths: list[str] = []
     artifacts = doc.get("artifacts")
@@ -312,7 +312,7 @@ def detect_dvc(root: Path) -> DvcInfo | None:
                 model_paths.append(str(spec["path"]))
     model_stage = None
     for name, stage in stages.items():
-        outs = _paths(stage.get("outs"))
+        outs = dvc_paths(stage.get("outs"))
         if any(p in outs for p in model_paths):
             model_stage = name
             break
@@ -322,7 +322,7 @@ def detect_dvc(root: Path) -> DvcInfo | None:
                 model_stage = name
                 break
     if not model_paths and model_stage is not None:
-        model_paths = _paths(stages[model_stage].get("outs"))
+        model_paths = dvc_paths(stages[model_stage].get("outs"))
     return DvcInfo(
         stages=stages,
         metrics=metrics,

@@ -19,6 +19,11 @@ def in_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
+def in_ci() -> bool:
+    """Inside a CI job: GitHub Actions, or any CI that sets ``CI=true`` (most do)."""
+    return in_actions() or os.environ.get("CI", "").lower() in ("true", "1")
+
+
 def _append(env_var: str, text: str) -> None:
     path = os.environ.get(env_var)
     if not path:

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 
 from mlci import files, stores
 from mlci.commands import Result
-from mlci.commands._registry import metrics_line, open_registry
-from mlci.errors import UsageError
+from mlci.commands._registry import DEFAULT_CONFIG, metrics_line, open_registry
+from mlci.errors import CheckFailed, UsageError
 
 if TYPE_CHECKING:
     from mlci.registry import ModelVersion
     from mlci.stores import Prepared
+    from mlci.worktree import Tree
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class RegisterModelResult(Result):
     prepared: Prepared | None = None
     #: What the github-release store did ("" when nothing was uploaded).
     stored: str = ""
+    #: How the working tree differed from the registered commit (None: not checked / clean).
+    dirty: Tree | None = None
+    #: The difference was let through in CI by --allow-dirty.
+    dirty_allowed: bool = False
 
     @property
     def _commit(self) -> str:
@@ -91,11 +96,29 @@ class RegisterModelResult(Result):
             outputs["digest"] = self.version.files.digest
         return outputs
 
+    def _dirty_note(self) -> str | None:
+        if self.dirty is None:
+            return None
+        if self.dirty_allowed:
+            return (
+                f"registered from a working tree that is not commit {self.dirty.commit} "
+                f"({self.dirty.describe(untracked=False)}): --allow-dirty"
+            )
+        return (
+            f"the working tree is not commit {self.dirty.commit} ({self.dirty.describe()}): "
+            "the version names a commit that did not train this model; commit first "
+            "(in CI register-model refuses this without --allow-dirty)"
+        )
+
     def remarks(self) -> Sequence[str]:
-        return tuple(f"note: {n}" for n in (self._reuse_note(), self._files_note()) if n)
+        dirty = self._dirty_note()
+        return (f"warning: {dirty}",) * bool(dirty) + tuple(
+            f"note: {n}" for n in (self._reuse_note(), self._files_note()) if n
+        )
 
     def warnings(self) -> Sequence[str]:
-        return tuple(n for n in (self._reuse_note(), self._files_note()) if n)
+        notes = (self._dirty_note(), self._reuse_note(), self._files_note())
+        return tuple(n for n in notes if n)
 
 
 def read_source_file(path: Path) -> str:
@@ -127,12 +150,16 @@ def run(
     push: bool = False,
     artifacts: Sequence[str] = (),
     store: str | None = None,
+    ci: bool = False,
+    allow_dirty: bool = False,
 ) -> RegisterModelResult:
     """Register the model: a GTO tag (git) or a model version (mlflow), with its facts.
 
     ``source`` ``@FILE`` reads the model URI from the first line of FILE.
     A failed verdict in ``report_path`` or a lost tag race raises
-    :class:`mlci.errors.CheckFailed`.
+    :class:`mlci.errors.CheckFailed`; so does, with ``ci`` and without ``allow_dirty``, a
+    working tree whose tracked files differ from the commit registered
+    (:mod:`mlci.worktree`); outside CI that is a warning.
     """
     from mlci.metrics import load_metrics
     from mlci.registry import load_report
@@ -150,11 +177,27 @@ def run(
         push=push,
     )
     cfg = ctx.config
+    model_files = list(artifacts) or (list(cfg.train.artifacts) if cfg is not None else [])
+    dirty = _dirty_tree(
+        root=root,
+        head=ctx.registry.backend != "git" or (source or "HEAD") == "HEAD",
+        outputs=[metrics_path.resolve(), *([report_path.resolve()] if report_path else [])]
+        + [Path(a) for a in model_files],
+        config=(config_path or Path(DEFAULT_CONFIG)).resolve() if cfg is not None else None,
+    )
+    if dirty is not None and dirty.changed and ci and not allow_dirty:
+        raise CheckFailed(
+            f"refusing to register from a working tree that is not commit {dirty.commit} "
+            f"({dirty.describe(untracked=False)}): the version would name a commit that did not "
+            "train this model; commit the changes, or pass --allow-dirty"
+        )
+    if dirty is not None and ci and not dirty.changed:
+        dirty = None  # untracked files alone are what a CI job's tree holds
     # The model's files (train.artifacts or --artifacts): their manifest, and for dvc the push,
     # come before the version is recorded, so a record never names files that are not stored.
     prepared = stores.prepare(
         root=root,
-        artifacts=list(artifacts) or (list(cfg.train.artifacts) if cfg is not None else []),
+        artifacts=model_files,
         store=store or (cfg.registry.store if cfg is not None else "auto"),
         backend=ctx.registry.backend,
     )
@@ -187,4 +230,17 @@ def run(
         version=registered,
         prepared=prepared,
         stored=stored,
+        dirty=dirty,
+        dirty_allowed=dirty is not None and ci and allow_dirty,
     )
+
+
+def _dirty_tree(*, root: Path, head: bool, outputs: list[Path], config: Path | None) -> Tree | None:
+    """The working tree's difference from HEAD when the version names HEAD; None when clean,
+    not a git work tree, or another commit is registered."""
+    from mlci import worktree
+
+    if not head:
+        return None
+    tree = worktree.inspect(root, outputs=outputs, config=config)
+    return tree if tree is not None and not tree.clean else None
