@@ -562,6 +562,13 @@ push_option = click.option(
     help="Register even when tracked files differ from the commit (refused in CI, where "
     "CI=true or GITHUB_ACTIONS=true; a warning elsewhere). Env: MLCI_ALLOW_DIRTY=true.",
 )
+@click.option(
+    "--image",
+    default="",
+    metavar="NAME@sha256:…",
+    help="The serving image built from the model files, pinned by digest; recorded with them "
+    "(image.build: after-training).",
+)
 @push_option
 def register_model_cmd(
     model_name: str | None,
@@ -576,6 +583,7 @@ def register_model_cmd(
     artifacts: tuple[str, ...],
     store: str,
     allow_dirty: bool,
+    image: str,
     push: bool,
 ) -> None:
     """Register a trained model as a new version, with its metrics and verdict.
@@ -615,6 +623,7 @@ def register_model_cmd(
         store=store or None,
         ci=gha.in_ci(),
         allow_dirty=allow_dirty,
+        image=image or None,
     )
 
 

@@ -331,6 +331,13 @@ class Image(_Section):
     """The container image built after the tests."""
 
     enabled: bool = Field(False, description="Build a container image (needs a Dockerfile).")
+    build: Literal["before-training", "after-training"] = Field(
+        "before-training",
+        description="before-training: a build-image job after the tests, tagged with the "
+        "commit. after-training: the train job builds it once the gate passed, with the model "
+        "files (train.artifacts) in the build context, tags it <model>-<version>, and records "
+        "its digest with the version, so every deploy and a rollback run that image.",
+    )
     dockerfile: str = "Dockerfile"
     context: str = "."
     name: str | None = Field(
@@ -1096,6 +1103,15 @@ class Config(_Section):
                 except ValueError as exc:
                     raise ValueError(f"{workflow}.{job_id}.runs-on: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _image_model(self) -> Config:
+        if self.image.enabled and self.image.build == "after-training" and not self.train.artifacts:
+            raise ValueError(
+                "image.build: after-training puts the model files in the image: list them "
+                "in train.artifacts (e.g. [models/])"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secrets(self) -> Config:

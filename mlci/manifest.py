@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -258,6 +259,8 @@ class ModelFiles:
     store: str
     #: Store-specific locator (a release tag and asset, a DVC object, an MLflow artifact path).
     location: Mapping[str, Any] = field(default_factory=dict)
+    #: The serving image built from these files, ``name@sha256:…`` (image.build: after-training).
+    image: str | None = None
 
     @property
     def digest(self) -> str:
@@ -269,6 +272,7 @@ class ModelFiles:
             "store": self.store,
             "location": dict(self.location),
             "manifest": self.manifest.to_dict(),
+            **({"image": self.image} if self.image else {}),
         }
 
 
@@ -286,7 +290,24 @@ def files_from_dict(data: Any, *, where: str) -> ModelFiles:
             f"{where}: the recorded digest {data.get('digest')} is not its manifest's "
             f"({found.digest}); the record was altered"
         )
-    return ModelFiles(manifest=found, store=str(store), location=dict(location))
+    image = data.get("image")
+    if image is not None and not (isinstance(image, str) and IMAGE_REF.match(image)):
+        raise UsageError(f"{where}: malformed model files record (image {image!r})")
+    return ModelFiles(manifest=found, store=str(store), location=dict(location), image=image)
+
+
+#: An image pinned by digest, as the pipeline records and deploys it.
+IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$")
+
+
+def check_image(ref: str) -> str:
+    """``ref`` when it names an image by digest (``name@sha256:<64 hex>``); else UsageError."""
+    if not IMAGE_REF.match(ref):
+        raise UsageError(
+            f"--image {ref!r} is not an image pinned by digest; expected name@sha256:<64 hex>, "
+            "e.g. ghcr.io/acme/churn@sha256:…"
+        )
+    return ref
 
 
 # --------------------------------------------------------------------------- verifying

@@ -224,7 +224,10 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     if any("release" in branch.lower() for branch in config.branches):
         cache_paths = []
 
-    image = ["build-image"] if config.image.enabled else []
+    # image.build: before-training is a job of its own; after-training builds in train.
+    image_job = config.image.enabled and config.image.build == "before-training"
+    image_in_train = config.image.enabled and config.image.build == "after-training"
+    image = ["build-image"] if image_job else []
     production = config.deploy.production
     if production.strategy == "canary":
         production_timeout = _minutes(production.canary.duration) + 30
@@ -267,6 +270,8 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "install_command": install_command,
         "cache_paths": cache_paths,
         "image_registry": image_registry(config.image.name),
+        "image_job": image_job,
+        "image_in_train": image_in_train,
         "train_needs": needs("test", *image),
         "staging_needs": needs("train", *image),
         "production_needs": needs("train", "deploy-staging", *image),

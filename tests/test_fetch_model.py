@@ -84,6 +84,48 @@ def test_register_records_the_manifest_in_the_gto_tag_and_models_shows_it(
     assert data["versions"][0]["files"]["digest"] == built.digest
 
 
+def test_the_image_built_from_the_files_is_recorded_with_them_and_a_rollback_gets_it_back(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """image.build: after-training: register --image records name@sha256 with the files;
+    models shows it; rollback-model outputs the restored version's image for MLCI_IMAGE."""
+    from mlci.commands import models, register_model, rollback_model
+    from mlci.errors import UsageError
+
+    images = [f"ghcr.io/acme/churn@sha256:{c * 64}" for c in "ab"]
+    common: dict[str, Any] = {
+        "model": "churn", "config_path": None, "backend": "git", "root": git_repo,
+        "tracking_uri": None,
+    }  # fmt: skip
+    registry = GitRegistry(root=git_repo)
+    for n, image in enumerate(images):
+        train(git_repo, weights=f'{{"w": [{n}]}}\n')
+        git(git_repo, "commit", "-q", "--allow-empty", "-m", f"model {n}")
+        result = register_model.run(
+            **common, metrics_path=git_repo / "metrics.json", artifacts=["models"], store="none",
+            image=image,
+        )  # fmt: skip
+        assert result.outputs()["image"] == image
+        assert f"image: {image}" in result.render_text()
+        registry.promote("churn", result.version.version, to_stage="production")
+    payload = parse_payload(git(git_repo, "tag", "-l", "--format=%(contents)", "churn@v0.0.1"))
+    assert payload["files"]["image"] == images[0]
+    listed = models.run(**common).render_text()
+    assert f"    image: {images[0]}" in listed and f"    image: {images[1]}" in listed
+    rolled = rollback_model.run(**common, stage="production")
+    assert rolled.outputs() == {
+        "model_version": "v0.0.1", "previous_version": "v0.0.2", "image": images[0],
+    }  # fmt: skip
+    # an image not pinned by digest, or one without model files, is refused before recording
+    for image, artifacts in (("ghcr.io/acme/churn:latest", ["models"]), (images[0], [])):
+        with pytest.raises(UsageError, match="--image"):
+            register_model.run(
+                **common, metrics_path=git_repo / "metrics.json", artifacts=artifacts,
+                store="none", image=image, version="v9.0.0",
+            )  # fmt: skip
+    assert "churn@v9.0.0" not in git(git_repo, "tag")
+
+
 def test_gto_still_reads_a_tag_that_carries_a_manifest(registered: Path) -> None:
     gto = os.environ.get("MLCI_TEST_GTO") or shutil.which("gto")
     if not gto:

@@ -32,20 +32,21 @@ def test_register_model_action_inputs_and_outputs() -> None:
     action = load("register-model")
     inputs = action["inputs"]
     assert list(inputs) == [
-        "model", "metrics-file", "report", "source", "store", "config", "github-token",
+        "model", "metrics-file", "report", "source", "store", "image", "config", "github-token",
         "python-version", "extras",
     ]  # fmt: skip
     assert inputs["metrics-file"]["required"] is True
     defaults = {k: v.get("default") for k, v in inputs.items() if k != "metrics-file"}
     assert defaults == {
-        "model": "", "report": "", "source": "", "store": "", "config": "mlci.yaml", "github-token": "",
+        "model": "", "report": "", "source": "", "store": "", "image": "", "config": "mlci.yaml",
+        "github-token": "",
         "python-version": "", "extras": "",
     }  # fmt: skip
     # Each output passes on the register step's output of the same name (the names
     # RegisterModelResult.outputs() writes), and says what it holds (wording is the docs').
     outputs = action["outputs"]
     assert {k: v["value"] for k, v in outputs.items()} == {
-        k: f"${{{{ steps.register.outputs.{k} }}}}" for k in ("model_version", "digest")
+        k: f"${{{{ steps.register.outputs.{k} }}}}" for k in ("model_version", "digest", "image")
     }
     assert all(str(v["description"]).strip() for v in outputs.values())
 

@@ -242,6 +242,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     image_enabled = draw(st.booleans())
     image: dict[str, Any] = {"enabled": image_enabled}
     if draw(st.booleans()):
+        image["build"] = draw(st.sampled_from(["before-training", "after-training"]))
+    if draw(st.booleans()):
         image["context"] = draw(PATHS)
         image["dockerfile"] = draw(PATHS)
     name = draw(st.sampled_from([None, "ghcr.io/acme/model", "docker.io/acme/m", "yes", "m:1"]))
@@ -253,6 +255,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             image["password_secret"] = draw(st.sampled_from(pool))
         elif image_enabled:
             image.pop("name")
+    after_training = image_enabled and image.get("build") == "after-training"
     zizmor_config = draw(st.booleans()) or True
     data: dict[str, Any] = {
         "version": 1,
@@ -290,7 +293,10 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "metrics_file": draw(PATHS),
             "model_uri_file": draw(PATHS),
             "model_version_file": draw(st.one_of(st.none(), PATHS)),
-            "artifacts": draw(st.lists(PATHS, max_size=3, unique=True)),
+            # image.build: after-training puts the model files in the image: it needs some.
+            "artifacts": draw(
+                st.lists(PATHS, max_size=3, unique=True, min_size=int(after_training))
+            ),
         },
         "validation": {
             "thresholds": draw(
@@ -480,12 +486,24 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
         assert train["train"]["env"]["MLFLOW_TRACKING_URI"] == uri
     if c.train.artifacts:
         assert train["upload"]["with"]["path"] == lines_of(c.train.artifacts)
-    if c.image.enabled:
+    if c.image.enabled and c.image.build == "before-training":
         build = {s["id"]: s for s in jobs["build-image"]["steps"]}
         assert build["build"]["with"]["context"] == c.image.context
         assert build["build"]["with"]["file"] == c.image.dockerfile
         if c.image.name:
             assert build["name"]["env"]["IMAGE_NAME"] == c.image.name
+    elif c.image.enabled:  # after-training: built in train, between the gate and the register
+        assert "build-image" not in jobs
+        ids = list(train)
+        assert ids.index("validate") < ids.index("image") < ids.index("register")
+        assert train["image"]["with"]["context"] == c.image.context
+        assert train["image"]["with"]["file"] == c.image.dockerfile
+        assert train["register"]["with"]["image"] == (
+            "${{ steps.image-name.outputs.image }}@${{ steps.image.outputs.digest }}"
+        )
+        assert jobs["train"]["permissions"]["packages"] == "write"
+        if c.image.name:
+            assert train["image-name"]["env"]["IMAGE_NAME"] == c.image.name
 
     check = {step["id"]: step for step in training["jobs"]["check-trigger"]["steps"]}
     trigger = check["trigger"]

@@ -82,7 +82,7 @@ def test_rollback_model_action_passes_inputs_through_env_and_lints_clean() -> No
     assert list(action["inputs"]) == [
         "model", "stage", "config", "github-token", "python-version", "extras",
     ]  # fmt: skip
-    assert set(action["outputs"]) == {"model_version", "previous_version"}
+    assert set(action["outputs"]) == {"model_version", "previous_version", "image"}
     _, run = action["runs"]["steps"]
     assert "${{" not in run["run"]
     passed = {v.removeprefix("${{ inputs.").removesuffix(" }}") for v in run["env"].values()}

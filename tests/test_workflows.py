@@ -61,6 +61,24 @@ trigger:
     current: data/live.parquet
     ignore: [customer_id]
 """,
+    "git-image-after-training": """\
+image:
+  enabled: true
+  build: after-training
+  name: registry.example.com:5000/ml/ranker
+  username_secret: REGISTRY_USER
+  password_secret: REGISTRY_TOKEN
+train:
+  command: python train.py
+  artifacts: [models/]
+registry:
+  model: team/ranker
+deploy:
+  staging:
+    command: ./deploy.sh staging
+  production:
+    command: ./deploy.sh production
+""",
     "mlflow-blue-green": f"""\
 actions:
   repository: acme/mlci
@@ -235,6 +253,42 @@ def test_pipeline_job_graph_and_gates() -> None:
         "${{ needs.build-image.outputs.image }}@${{ needs.build-image.outputs.digest }}"
     )
     assert production["timeout-minutes"] == 90
+
+
+def test_an_image_built_after_training_carries_the_gated_model_and_is_deployed_by_digest() -> None:
+    files = rendered("git-image-after-training")
+    jobs = jobs_of(files[render.PIPELINE])
+    assert "build-image" not in jobs and jobs["train"]["needs"] == ["test"]
+    train = jobs["train"]
+    assert train["permissions"]["packages"] == "write"
+    steps = {step["id"]: step for step in train["steps"]}
+    ids = list(steps)
+    # built once the gate passed, from the workspace the training wrote the files into, and
+    # recorded by digest with the version that registers them
+    assert ids.index("validate") < ids.index("image") < ids.index("register") < ids.index("upload")
+    assert steps["image"]["with"]["push"] == "${{ github.event_name != 'pull_request' }}"
+    assert steps["login"]["with"]["password"] == "${{ secrets.REGISTRY_TOKEN }}"
+    assert steps["register"]["with"]["image"] == (
+        "${{ steps.image-name.outputs.image }}@${{ steps.image.outputs.digest }}"
+    )
+    tag = steps["image-tag"]
+    assert tag["env"]["IMAGE"] == "${{ steps.register.outputs.image }}"
+    assert tag["env"]["MODEL"] == "team/ranker" and "${{" not in tag["run"]
+    assert train["outputs"]["image"] == "${{ steps.register.outputs.image }}"
+    for job_id in ("deploy-staging", "deploy-production"):
+        assert jobs[job_id]["needs"][0] == "train" and "build-image" not in jobs[job_id]["needs"]
+        deploy = {step["id"]: step for step in jobs[job_id]["steps"]}["deploy"]
+        assert deploy["env"]["MLCI_IMAGE"] == "${{ needs.train.outputs.image }}"
+        assert "REGISTRY_TOKEN" not in json.dumps(jobs[job_id])
+    rollback = {
+        s["id"]: s for s in load_yaml12(files[render.ROLLBACK])["jobs"]["rollback"]["steps"]
+    }
+    assert rollback["deploy"]["env"]["MLCI_IMAGE"] == "${{ steps.rollback.outputs.image }}"
+
+
+def test_image_after_training_needs_model_files() -> None:
+    with pytest.raises(config.ConfigError, match="after-training puts the model files"):
+        config.parse("image: {enabled: true, build: after-training}\ntrain: {command: x}\n")
 
 
 def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
@@ -419,10 +473,34 @@ PATHS = st.sampled_from(["tests/unit", "tests", "test suite/unit", "src/tests", 
 CRONS = st.sampled_from(["0 4 * * *", "*/15 * * * *", "30 2 * * MON-FRI", "0 0 1 JAN,JUL *", None])
 
 
+IMAGES = st.sampled_from(
+    [
+        {"enabled": False},
+        {"enabled": True},
+        {"enabled": True, "name": "ghcr.io/acme/model"},
+        {"enabled": True, "build": "after-training"},
+        {
+            "enabled": True,
+            "name": "registry.example.com:5000/ml/model",
+            "username_secret": "REGISTRY_USER",
+            "password_secret": "REGISTRY_TOKEN",
+        },
+        {
+            "enabled": True,
+            "build": "after-training",
+            "name": "docker.io/acme/model",
+            "username_secret": "REGISTRY_USER",
+            "password_secret": "REGISTRY_TOKEN",
+        },
+    ]
+)
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> dict[str, Any]:
     backend = draw(st.sampled_from(["git", "mlflow"]))
     strategy = draw(st.sampled_from(["direct", "canary", "blue-green"]))
+    image = draw(IMAGES)
     return {
         "branches": draw(
             st.sampled_from([["main"], ["master"], ["main", "release/*"], ["trunk", "dev"]])
@@ -453,21 +531,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "pull": draw(st.sampled_from([None, "dvc pull", "aws s3 sync s3://bucket/data data/"])),
             "validate": draw(st.sampled_from([None, "python validate.py"])),
         },
-        "image": draw(
-            st.sampled_from(
-                [
-                    {"enabled": False},
-                    {"enabled": True},
-                    {"enabled": True, "name": "ghcr.io/acme/model"},
-                    {
-                        "enabled": True,
-                        "name": "registry.example.com:5000/ml/model",
-                        "username_secret": "REGISTRY_USER",
-                        "password_secret": "REGISTRY_TOKEN",
-                    },
-                ]
-            )
-        ),
+        "image": image,
         "train": {
             "command": draw(COMMANDS),
             "runs_on": draw(LABELS),
@@ -477,7 +541,10 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             ),
             "artifacts": draw(
                 st.lists(
-                    st.sampled_from(["models/", "model.pkl", "out dir/"]), max_size=2, unique=True
+                    st.sampled_from(["models/", "model.pkl", "out dir/"]),
+                    max_size=2,
+                    unique=True,
+                    min_size=int(image.get("build") == "after-training"),  # it needs files
                 )
             ),
         },

@@ -43,6 +43,8 @@ class ModelsResult(Result):
             lines.append(f"  {v.version}{stages}{verdict}  {metrics_line(v.metrics)}")
             if v.files is not None:
                 lines.append(f"    files: {v.files.manifest.summary()}, store {v.files.store}")
+                if v.files.image:
+                    lines.append(f"    image: {v.files.image}")
         lines.append("history:")
         if not self.history:
             lines.append("  (no stage changes yet)")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlci import files, stores
+from mlci import files, manifest, stores
 from mlci.commands import Result
 from mlci.commands._registry import DEFAULT_CONFIG, metrics_line, open_registry
 from mlci.errors import CheckFailed, UsageError
@@ -57,7 +58,9 @@ class RegisterModelResult(Result):
     def _files_note(self) -> str | None:
         """A reused version whose recorded files are not the ones this run produced."""
         files, prepared = self.version.files, self.prepared
-        if not self.version.reused or prepared is None or files == prepared.files:
+        if not self.version.reused or prepared is None:
+            return None
+        if files is not None and files.digest == prepared.files.digest:
             return None
         return (
             f"this run's model files ({prepared.files.digest}) are not the ones recorded with "
@@ -69,7 +72,8 @@ class RegisterModelResult(Result):
         files = self.version.files
         if files is None:
             return ""
-        return f"files: {files.manifest.summary()}, store {files.store}"
+        image = f"\nimage: {files.image}" if files.image else ""
+        return f"files: {files.manifest.summary()}, store {files.store}{image}"
 
     def render_text(self) -> str:
         outcome = "kept" if self.version.reused else "registered"
@@ -94,6 +98,8 @@ class RegisterModelResult(Result):
         outputs = {"model_version": self.version.version}
         if self.version.files is not None:
             outputs["digest"] = self.version.files.digest
+            # The recorded image: a kept version deploys the image registered with it.
+            outputs["image"] = self.version.files.image or ""
         return outputs
 
     def _dirty_note(self) -> str | None:
@@ -152,11 +158,13 @@ def run(
     store: str | None = None,
     ci: bool = False,
     allow_dirty: bool = False,
+    image: str | None = None,
 ) -> RegisterModelResult:
     """Register the model: a GTO tag (git) or a model version (mlflow), with its facts.
 
     ``source`` ``@FILE`` reads the model URI from the first line of FILE.
-    A failed verdict in ``report_path`` or a lost tag race raises
+    ``image`` (``name@sha256:…``, the serving image built from these files) is recorded
+    with the files. A failed verdict in ``report_path`` or a lost tag race raises
     :class:`mlci.errors.CheckFailed`; so does, with ``ci`` and without ``allow_dirty``, a
     working tree whose tracked files differ from the commit registered
     (:mod:`mlci.worktree`); outside CI that is a warning.
@@ -166,6 +174,8 @@ def run(
 
     metrics = load_metrics(metrics_path)
     validation = load_report(report_path) if report_path is not None else None
+    if image:
+        manifest.check_image(image)
     if source and source.startswith("@"):
         source = read_source_file(Path(source[1:]))
     ctx = open_registry(
@@ -201,6 +211,15 @@ def run(
         store=store or (cfg.registry.store if cfg is not None else "auto"),
         backend=ctx.registry.backend,
     )
+    if image:
+        if prepared is None:
+            raise UsageError(
+                "--image is recorded with the model files: name them (train.artifacts in "
+                "mlci.yaml or --artifacts)"
+            )
+        prepared = dataclasses.replace(
+            prepared, files=dataclasses.replace(prepared.files, image=image)
+        )
     registered = ctx.registry.register(
         ctx.model,
         metrics=metrics,

@@ -20,13 +20,16 @@ class RollbackModelResult(Result):
     model: str
     stage: str
     promotion: Promotion
+    #: The image recorded with the restored version (``name@sha256:…``), if any.
+    image: str | None = None
 
     def _line(self) -> str:
         p = self.promotion
         return f"{self.model} {self.stage}: {p.previous} → {p.version}"
 
     def render_text(self) -> str:
-        return f"rolled back {self._line()}\n"
+        image = f"image: {self.image}\n" if self.image else ""
+        return f"rolled back {self._line()}\n{image}"
 
     def render_markdown(self) -> str:
         return f"### Rolled back `{self.model}` {self.stage}: {self.promotion.previous} → " + (
@@ -35,7 +38,11 @@ class RollbackModelResult(Result):
 
     def outputs(self) -> Mapping[str, str]:
         p = self.promotion
-        return {"model_version": p.version, "previous_version": p.previous or ""}
+        return {
+            "model_version": p.version,
+            "previous_version": p.previous or "",
+            "image": self.image or "",
+        }
 
 
 def run(
@@ -59,4 +66,8 @@ def run(
     )
     name = stage_for(stage, ctx.stages)
     promotion = ctx.registry.rollback(ctx.model, name)
-    return RollbackModelResult(model=ctx.model, stage=name, promotion=promotion)
+    restored = next(
+        (v for v in ctx.registry.versions(ctx.model) if v.version == promotion.version), None
+    )
+    image = restored.files.image if restored is not None and restored.files else None
+    return RollbackModelResult(model=ctx.model, stage=name, promotion=promotion, image=image)

@@ -72,6 +72,8 @@ def files_tags(files: ModelFiles) -> dict[str, str]:
     tags = {f"{FILES_TAG}{n:03d}": chunk for n, chunk in enumerate(chunks)}
     tags["mlci.digest"] = files.digest
     tags["mlci.store"] = files.store
+    if files.image:
+        tags["mlci.image"] = files.image
     return tags
 
 
