@@ -1166,6 +1166,13 @@ Example:
     "instead of the store; they are verified the same way.",
 )
 @click.option("--fetch", is_flag=True, help="git: fetch the tags of origin first.")
+@click.option(
+    "--verify-attestation",
+    "verify_attestation",
+    is_flag=True,
+    help="Also verify the build provenance attestation of the digest (registry.attest) with "
+    "gh attestation verify, for $GITHUB_REPOSITORY; needs gh 2.49 or later.",
+)
 def fetch_model_cmd(
     model_name: str | None,
     config_name: str | None,
@@ -1177,6 +1184,7 @@ def fetch_model_cmd(
     dest: Path,
     from_dir: Path | None,
     fetch: bool,
+    verify_attestation: bool,
 ) -> None:
     """Fetch a registered version's model files and verify them against its digest.
 
@@ -1188,7 +1196,8 @@ def fetch_model_cmd(
     \b
     Exit codes: 0 fetched and verified, 2 anything else (a file differs, is
     missing or extra; the store is unreachable or keeps nothing; unknown
-    version or stage) — --dest is then left as it was.
+    version or stage; with --verify-attestation: no gh, or the attestation
+    does not verify) — --dest is then left as it was.
     """
     from mlci.commands import fetch_model
 
@@ -1205,6 +1214,7 @@ def fetch_model_cmd(
         stage=stage or None,
         dest=dest,
         from_dir=from_dir,
+        verify_attestation=verify_attestation,
     )
 
 

@@ -543,6 +543,13 @@ class Registry(_Section):
         "version's run), none (the digest only). auto: mlflow for the mlflow backend, dvc "
         "when .dvc/config exists, else github-release. See docs/registry.md.",
     )
+    attest: bool = Field(
+        False,
+        description="Attest the model files' digest with GitHub's build provenance "
+        "(actions/attest-build-provenance in train, which then gets id-token: write and "
+        "attestations: write); rollback.yml verifies it (fetch-model --verify-attestation). "
+        "Public repositories on any plan, private ones on GitHub Enterprise Cloud.",
+    )
 
     @model_validator(mode="after")
     def _store(self) -> Registry:
@@ -1103,6 +1110,15 @@ class Config(_Section):
                 except ValueError as exc:
                     raise ValueError(f"{workflow}.{job_id}.runs-on: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _attest_files(self) -> Config:
+        if self.registry.attest and not self.train.artifacts:
+            raise ValueError(
+                "registry.attest attests the model files' digest: list them in "
+                "train.artifacts (e.g. [models/])"
+            )
+        return self
 
     @model_validator(mode="after")
     def _image_model(self) -> Config:

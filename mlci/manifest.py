@@ -61,6 +61,11 @@ class Manifest:
             h.update(entry.line().encode("utf-8"))
         return f"{ALGORITHM}:{h.hexdigest()}"
 
+    def text(self) -> bytes:
+        """The entry lines whose SHA-256 is :attr:`digest`: a file of these bytes has the
+        model's digest, so an attestation of the digest can be verified with that file."""
+        return "".join(entry.line() for entry in self.files).encode("utf-8")
+
     @property
     def size(self) -> int:
         return sum(e.size for e in self.files)

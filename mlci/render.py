@@ -200,6 +200,11 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     ]
     if config.image.enabled:
         call_permissions.append(("packages", "write", "ml-pipeline.yml pushes the image"))
+    if config.registry.attest:
+        call_permissions += [
+            ("id-token", "write", "ml-pipeline.yml's train job signs the model attestation"),
+            ("attestations", "write", "ml-pipeline.yml's train job stores it"),
+        ]
     if config.validation.pr_comment:
         # A called workflow's jobs may ask for no more than the caller grants, whatever
         # their if: says; the train job comments only on pull_request, never on these runs.

@@ -158,6 +158,44 @@ def test_files_from_the_workflow_artifact_are_verified_and_land_at_their_paths(
     assert manifest.scan(dest) == manifest.build(registered, ["models"])
 
 
+def test_verify_attestation_fails_closed_without_a_gh_that_can_verify(
+    registered: Path, mlci: RunMlci, tmp_path: Path
+) -> None:
+    """registry.attest's check: no repository, no gh, a gh without `gh attestation` (Debian's
+    2.23, installed by .ci/run) or an attestation gh cannot find here (no network) is exit 2
+    with one line, and nothing reaches --dest. A real verification needs GitHub: not here."""
+    artifact = artifact_copy(registered, tmp_path / "artifact", strip=True)
+    dest = tmp_path / "model"
+    args = ("--stage", "staging", "--from-dir", str(artifact), "--dest", str(dest))
+    repo = {"GITHUB_REPOSITORY": "acme/churn", "GH_CONFIG_DIR": str(tmp_path / "gh-config")}
+
+    proc = fetch(mlci, registered, *args, "--verify-attestation")
+    assert_refused(proc, dest, "--verify-attestation needs the repository", "GITHUB_REPOSITORY")
+
+    only_git = tmp_path / "bin"
+    only_git.mkdir()
+    (only_git / "git").symlink_to(str(shutil.which("git")))
+    proc = mlci(
+        "fetch-model", "--model", "churn", *args, "--verify-attestation", cwd=registered,
+        env={**repo, "PATH": str(only_git)},
+    )  # fmt: skip
+    assert_refused(proc, dest, "needs the GitHub CLI (gh 2.49 or later) on PATH")
+
+    gh = shutil.which("gh")
+    if gh is None:
+        pytest.skip("gh is not installed (.ci/run installs Debian's)")
+    proc = mlci(
+        "fetch-model", "--model", "churn", *args, "--verify-attestation", cwd=registered, env=repo
+    )
+    version = subprocess.run([gh, "--version"], capture_output=True, text=True, check=True).stdout
+    old = tuple(int(x) for x in version.split()[2].split(".")[:2]) < (2, 49)
+    needle = "has no `gh attestation` command" if old else "did not verify for acme/churn"
+    line = assert_refused(proc, dest, needle)
+    assert not old or line.endswith("it needs gh 2.49 or later"), line
+    # without the flag the same fetch passes: the refusals above were the attestation's
+    assert fetch(mlci, registered, *args).returncode == 0
+
+
 def flip(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[0] ^= 0x20

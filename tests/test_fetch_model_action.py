@@ -22,8 +22,8 @@ def load() -> dict[str, Any]:
 def test_inputs_and_outputs() -> None:
     action = load()
     assert list(action["inputs"]) == [
-        "model", "model-version", "stage", "dest", "from-dir", "config", "github-token",
-        "python-version", "extras",
+        "model", "model-version", "stage", "dest", "from-dir", "verify-attestation", "config",
+        "github-token", "python-version", "extras",
     ]  # fmt: skip
     assert {k for k, v in action["inputs"].items() if v["required"]} == {"dest"}
     assert {k: v["value"] for k, v in action["outputs"].items()} == {

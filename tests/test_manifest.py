@@ -243,3 +243,13 @@ def test_any_single_byte_change_is_caught(
     (root / "model" / name).write_bytes(bytes(content))
     with pytest.raises(UsageError, match=f"model/{name} has sha256"):
         manifest.verify(root, m, what="f")
+
+
+def test_a_file_of_the_manifest_lines_has_the_models_digest(tmp_path: Path) -> None:
+    """What registry.attest attests and fetch-model --verify-attestation hands to gh."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "w.json").write_text("[1]")
+    (tmp_path / "models" / "v.txt").write_text("a")
+    built = manifest.build(tmp_path, ["models"])
+    assert built.text() == b"".join(e.line().encode() for e in built.files)
+    assert "sha256:" + hashlib.sha256(built.text()).hexdigest() == built.digest

@@ -256,6 +256,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         elif image_enabled:
             image.pop("name")
     after_training = image_enabled and image.get("build") == "after-training"
+    # image.build: after-training and registry.attest are about the model files: they need some.
+    artifacts = draw(st.lists(PATHS, max_size=3, unique=True, min_size=int(after_training)))
     zizmor_config = draw(st.booleans()) or True
     data: dict[str, Any] = {
         "version": 1,
@@ -293,10 +295,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "metrics_file": draw(PATHS),
             "model_uri_file": draw(PATHS),
             "model_version_file": draw(st.one_of(st.none(), PATHS)),
-            # image.build: after-training puts the model files in the image: it needs some.
-            "artifacts": draw(
-                st.lists(PATHS, max_size=3, unique=True, min_size=int(after_training))
-            ),
+            "artifacts": artifacts,
         },
         "validation": {
             "thresholds": draw(
@@ -326,6 +325,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 )
             ),
             "copy_to_stage_models": draw(st.booleans()),
+            "attest": draw(st.booleans()) and bool(artifacts),
         },
         "deploy": {
             "staging": {
@@ -504,6 +504,12 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
         assert jobs["train"]["permissions"]["packages"] == "write"
         if c.image.name:
             assert train["image-name"]["env"]["IMAGE_NAME"] == c.image.name
+    if c.registry.attest:  # signed in train only, after the digest is registered
+        assert train["attest"]["with"]["subject-digest"] == "${{ steps.register.outputs.digest }}"
+        assert list(train).index("register") < list(train).index("attest")
+    for job_id, job in jobs.items():
+        granted = job.get("permissions", {})
+        assert ("id-token" in granted) == (job_id == "train" and c.registry.attest), job_id
 
     check = {step["id"]: step for step in training["jobs"]["check-trigger"]["steps"]}
     trigger = check["trigger"]

@@ -73,6 +73,7 @@ train:
   artifacts: [models/]
 registry:
   model: team/ranker
+  attest: true
 deploy:
   staging:
     command: ./deploy.sh staging
@@ -284,6 +285,40 @@ def test_an_image_built_after_training_carries_the_gated_model_and_is_deployed_b
         s["id"]: s for s in load_yaml12(files[render.ROLLBACK])["jobs"]["rollback"]["steps"]
     }
     assert rollback["deploy"]["env"]["MLCI_IMAGE"] == "${{ steps.rollback.outputs.image }}"
+
+
+def test_attestation_of_the_model_digest_is_signed_in_train_only_and_checked_by_rollback() -> None:
+    files = rendered("git-image-after-training")
+    jobs = jobs_of(files[render.PIPELINE])
+    for job_id, job in jobs.items():
+        granted = job.get("permissions", {})
+        if job_id == "train":
+            assert granted["id-token"] == "write" and granted["attestations"] == "write"
+        else:
+            assert "id-token" not in granted and "attestations" not in granted, job_id
+    steps = {step["id"]: step for step in jobs["train"]["steps"]}
+    ids = list(steps)
+    assert ids.index("register") < ids.index("attest")
+    attest = steps["attest"]
+    assert attest["uses"].startswith(
+        "actions/attest-build-provenance@a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32"
+    )
+    assert attest["with"] == {
+        "subject-name": "team/ranker@${{ steps.register.outputs.model_version }}",
+        "subject-digest": "${{ steps.register.outputs.digest }}",
+    }
+    assert "pull_request" in attest["if"]
+    training = load_yaml12(files[render.TRAINING])["jobs"]["train"]["permissions"]
+    assert training["id-token"] == "write" and training["attestations"] == "write"
+    rollback = load_yaml12(files[render.ROLLBACK])["jobs"]["rollback"]
+    assert rollback["permissions"]["attestations"] == "read"
+    model = {s["id"]: s for s in rollback["steps"]}["model"]
+    assert model["with"]["verify-attestation"] is True
+    assert model["with"]["github-token"] == "${{ github.token }}"
+    plain = jobs_of(rendered("minimal")[render.PIPELINE])
+    assert not any("attest" in json.dumps(job) for job in plain.values())
+    with pytest.raises(config.ConfigError, match=r"registry\.attest attests the model files"):
+        config.parse("registry: {attest: true}\ntrain: {command: x}\n")
 
 
 def test_image_after_training_needs_model_files() -> None:
@@ -501,6 +536,14 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     backend = draw(st.sampled_from(["git", "mlflow"]))
     strategy = draw(st.sampled_from(["direct", "canary", "blue-green"]))
     image = draw(IMAGES)
+    artifacts = draw(
+        st.lists(
+            st.sampled_from(["models/", "model.pkl", "out dir/"]),
+            max_size=2,
+            unique=True,
+            min_size=int(image.get("build") == "after-training"),  # it needs files
+        )
+    )
     return {
         "branches": draw(
             st.sampled_from([["main"], ["master"], ["main", "release/*"], ["trunk", "dev"]])
@@ -539,17 +582,11 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
             "metrics_file": draw(
                 st.sampled_from(["metrics.json", "out/metrics.yaml", "eval results.json"])
             ),
-            "artifacts": draw(
-                st.lists(
-                    st.sampled_from(["models/", "model.pkl", "out dir/"]),
-                    max_size=2,
-                    unique=True,
-                    min_size=int(image.get("build") == "after-training"),  # it needs files
-                )
-            ),
+            "artifacts": artifacts,
         },
         "validation": {"pr_comment": draw(st.booleans())},
         "registry": {
+            "attest": draw(st.booleans()) and bool(artifacts),
             "backend": backend,
             "model": draw(st.sampled_from(["model", "churn", "fraud-detector", "team/ranker"])),
             "store": draw(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mlci import manifest, stores
+from mlci import gh, manifest, stores
 from mlci.commands import Result
 from mlci.errors import UsageError
 from mlci.manifest import Manifest
@@ -35,12 +35,15 @@ class FetchModelResult(Result):
     source: str  # the store's name, or "workflow artifact"
     files: int
     size: int
+    #: The repository whose attestation of the digest ``gh attestation verify`` accepted.
+    attested_by: str | None = None
 
     def render_text(self) -> str:
+        attested = f"; attestation verified for {self.attested_by}" if self.attested_by else ""
         return (
             f"fetched {self.model} {self.version} from {self.source} into {self.dest}: "
             f"{self.files} file{'s' if self.files != 1 else ''}, "
-            f"{manifest.human_size(self.size)}, {self.digest} (verified)\n"
+            f"{manifest.human_size(self.size)}, {self.digest} (verified{attested})\n"
         )
 
     def render_markdown(self) -> str:
@@ -48,6 +51,11 @@ class FetchModelResult(Result):
             f"### Model files of `{self.model}` {self.version}\n\n"
             f"Verified {self.files} file(s), {manifest.human_size(self.size)}, "
             f"from {self.source}: `{self.digest}`\n"
+            + (
+                f"\nIts build provenance attestation verified for {self.attested_by}.\n"
+                if self.attested_by
+                else ""
+            )
         )
 
     def outputs(self) -> Mapping[str, str]:
@@ -110,8 +118,13 @@ def run(
     stage: str | None = None,
     from_dir: Path | None = None,
     fetch: bool = False,
+    verify_attestation: bool = False,
 ) -> FetchModelResult:
-    """Fetch ``version`` (or the version holding ``stage``) of ``model`` into ``dest``."""
+    """Fetch ``version`` (or the version holding ``stage``) of ``model`` into ``dest``.
+
+    ``verify_attestation``: also have ``gh attestation verify`` check the build provenance
+    attestation of the digest (``registry.attest``) for ``$GITHUB_REPOSITORY``.
+    """
     from mlci.commands._registry import open_registry
     from mlci.names import stage_for
 
@@ -133,6 +146,7 @@ def run(
         stage=stage_for(stage, ctx.stages) if stage else None,
         from_dir=from_dir,
         root=root,
+        verify_attestation=verify_attestation,
     )
 
 
@@ -145,8 +159,15 @@ def fetch_files(
     stage: str | None,
     from_dir: Path | None,
     root: Path,
+    verify_attestation: bool = False,
 ) -> FetchModelResult:
     """Fetch from an open ``registry``: the store (or ``from_dir``), verify, rename."""
+    repo = os.environ.get("GITHUB_REPOSITORY", "") if verify_attestation else ""
+    if verify_attestation and not repo:
+        raise UsageError(
+            "--verify-attestation needs the repository that attested the model: set "
+            "GITHUB_REPOSITORY=owner/name (Actions sets it)"
+        )
     if version is not None:
         found: ModelVersion = registry.get(model, version)
         what = f"{model} {found.version}"
@@ -187,6 +208,14 @@ def fetch_files(
         if not incoming.is_dir():
             raise UsageError(f"{what}: the {source} store returned no files")
         manifest.verify(incoming, files.manifest, what=f"{what}'s files from {source}")
+        if verify_attestation:
+            # A file of the manifest's lines has the model's digest: gh checks the attestation
+            # of that digest, which covers every file through the manifest just verified.
+            subject = scratch / "manifest.txt"
+            subject.write_bytes(files.manifest.text())
+            gh.verify_attestation(
+                subject, repo=repo, what=f"{what} ({files.digest})", token=_token()
+            )
         if dest.is_dir():
             dest.rmdir()  # empty, checked above
         os.replace(incoming, dest)
@@ -200,7 +229,14 @@ def fetch_files(
         source=source,
         files=len(files.manifest.files),
         size=files.manifest.size,
+        attested_by=repo or None,
     )
+
+
+def _token() -> str | None:
+    from mlci.registry import TOKEN_ENV
+
+    return os.environ.get(TOKEN_ENV) or os.environ.get("GH_TOKEN") or os.environ.get("GITHUB_TOKEN")
 
 
 __all__: Sequence[str] = ["FetchModelResult", "fetch_files", "run"]
