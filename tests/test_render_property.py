@@ -410,6 +410,8 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
     pipeline = load12(files[render.PIPELINE])
     training = load12(files[render.TRAINING])
     jobs = pipeline["jobs"]
+    # least privilege: no workflow-level grant; each job asks for what it needs
+    assert pipeline["permissions"] == {} and training["permissions"] == {}
 
     def steps(job: str) -> dict[str, dict[str, Any]]:
         return {step["id"]: step for step in jobs[job]["steps"]}
