@@ -229,3 +229,30 @@ def test_the_values_init_writes_are_the_config_defaults(git_repo: Path) -> None:
         if path not in FILLED_BY_INIT and defaults.get(path, object()) != value
     }
     assert differ == {}
+
+
+def test_the_trigger_block_init_writes_holds_the_config_defaults(git_repo: Path) -> None:
+    """Every trigger key mlci.yaml.j2 writes is a key of the Config model, at its default:
+    enabling drift or decay in a scaffolded file changes nothing else (no stray threshold)."""
+    import yaml
+
+    from mlci import scaffold
+
+    text = scaffold.scaffold_text(git_repo, scaffold.Answers(train_command="python train.py"))
+    written = yaml.safe_load(text)["trigger"]
+    loaded = config.parse(text)
+    defaults = config.Trigger()
+    assert loaded.trigger.drift == defaults.drift
+    assert loaded.trigger.decay == defaults.decay
+    assert loaded.trigger.drift.drift_share == 0.5  # evidently's data-set drift share
+    assert loaded.trigger.cooldown_hours is None
+    assert set(written) == {"new_data", "drift", "decay", "cooldown_hours"}
+    for section in ("drift", "decay"):
+        model = getattr(defaults, section)
+        assert written[section], section
+        for key, value in written[section].items():
+            assert key in type(model).model_fields, f"trigger.{section}.{key}"
+            assert getattr(model, key) == value, f"trigger.{section}.{key}"
+    # the documented keys a user turns on are all there, to be filled in
+    assert {"reference", "current", "share"} <= set(written["drift"])
+    assert {"metric", "source", "min", "max"} <= set(written["decay"])
