@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -9,10 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, RunMlci, clean_env, git
+from conftest import REPO_ROOT, clean_env, git
 from test_validate_model_action import (
     SETUP_PYTHON,
-    SETUP_PYTHON_STAND_IN,
     lint_repo,
     run_actionlint,
     run_zizmor,
@@ -176,76 +176,123 @@ def test_zizmor_would_catch_an_input_in_run(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- act, end to end
 
-E2E_WORKFLOW = """\
-name: continuous training
-on: push
+# The pipeline continuous-training.yml calls, as a stand-in: it records what it was called
+# with. (The real ml-pipeline.yml under a CT call is test_pipeline_e2e's; this run proves the
+# drift wiring: pull first, drift fires, the call happens with the trigger's report.)
+PIPELINE_STAND_IN = """\
+name: ML pipeline
+on:
+  workflow_call:
+    inputs:
+      reason: {type: string, required: false, default: ""}
+      trigger_report: {type: string, required: false, default: ""}
 permissions: {}
 jobs:
-  check-trigger:
+  train:
+    name: Called pipeline
     runs-on: ubuntu-latest
+    permissions: {}
     steps:
-      - name: Check out (a full clone, as actions/checkout with fetch-depth 0)
-        env:
-          SOURCE: ${{ vars.SOURCE }}
-        run: git clone -q "$SOURCE" .
-      - name: Retraining trigger
-        id: trigger
-        uses: acme/mlci/actions/retrain-trigger@v1
-      - name: Record the outputs
-        env:
-          SHOULD_TRAIN: ${{ steps.trigger.outputs.should_train }}
-          REASON: ${{ steps.trigger.outputs.reason }}
-          OUT: ${{ vars.OUT }}
+      - env:
+          REASON: ${{ inputs.reason }}
+          REPORT: ${{ inputs.trigger_report }}
         run: |
-          printf '%s' "$SHOULD_TRAIN" > "$OUT/should_train"
-          printf '%s' "$REASON" > "$OUT/reason"
+          printf '%s' "$REASON" > "$MLCI_E2E_OUT/reason"
+          printf '%s' "$REPORT" > "$MLCI_E2E_OUT/report.json"
+"""
+
+DRIFT_CONFIG = """\
+install: {requirements: []}
+train: {command: python train.py}
+registry: {model: churn}
+data: {pull: dvc pull}
+trigger:
+  new_data: {enabled: false}
+  drift: {enabled: true, reference: data/reference.csv, current: data/live.csv}
+workflows: {self_reference: relative}
 """
 
 
-@pytest.mark.slow
-def test_act_new_data_since_the_last_tag_retrains(
-    git_repo: Path, tmp_path: Path, mlci: RunMlci
-) -> None:
-    repo = git_repo
-    files = {
-        "mlci.yaml": "train:\n  command: python train.py\nregistry:\n  model: churn\n",
-        "data/train.csv": "x,y\n1,0\n",
-        ".github/workflows/ct.yml": E2E_WORKFLOW,
-    }
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "ml project")
-    (tmp_path / "metrics.json").write_text('{"accuracy": 0.9}')
-    registered = mlci("register-model", "--metrics", str(tmp_path / "metrics.json"), cwd=repo)
-    assert registered.returncode == 0, registered.stderr
-    trained = git(repo, "rev-parse", "HEAD").strip()
-    (repo / "data" / "fresh.csv").write_text("x,y\n2,1\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "new data")
+def _csv(rows: int, *, shift: float, plans: tuple[str, ...], seed: int) -> str:
+    import numpy as np
 
-    out = tmp_path / "out"
+    rng = np.random.default_rng(seed)
+    tenure = rng.normal(24 + shift, 6, rows)
+    plan = rng.choice(plans, rows)
+    return "tenure,plan\n" + "".join(f"{t:.3f},{p}\n" for t, p in zip(tenure, plan, strict=True))
+
+
+@pytest.mark.slow
+def test_act_a_drifted_data_commit_retrains_and_calls_the_pipeline(tmp_path: Path) -> None:
+    """The generated continuous-training.yml under act: dvc pull fetches the drifted data
+    before the check, drift fires, should_train is true and the pipeline is called with the
+    reason and the report. What no other test covers: the check-trigger job as generated,
+    with a data pull, and its report reaching the called workflow."""
+    from test_pipeline_e2e import CHECKOUT_STAND_IN, PINS
+    from test_pipeline_e2e import SETUP_PYTHON_STAND_IN as HOST_PYTHON
+
+    from mlci import config, render
+
+    repo, origin, out = tmp_path / "churn", tmp_path / "origin.git", tmp_path / "out"
     out.mkdir()
-    stand_in = tmp_path / "setup-python"
-    stand_in.mkdir()
-    (stand_in / "action.yml").write_text(SETUP_PYTHON_STAND_IN)
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    files = render.render(config.parse(DRIFT_CONFIG))
+    files |= {
+        "mlci.yaml": DRIFT_CONFIG,
+        render.PIPELINE: PIPELINE_STAND_IN,
+        "data/reference.csv": _csv(300, shift=0, plans=("basic", "pro"), seed=1),
+    }
+    for rel, text in files.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    (repo / "data/live.csv").write_text(_csv(300, shift=0, plans=("basic", "pro"), seed=2))
+    dvc = ["dvc", "--quiet"]
+    env = clean_env()
+    for args in (["init", "-q"], ["remote", "add", "-d", "store", str(tmp_path / "store")]):
+        subprocess.run([*dvc[:1], *args], cwd=repo, check=True, env=env)
+    subprocess.run([*dvc, "add", "data/live.csv"], cwd=repo, check=True, env=env)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "churn model, data in dvc")
+    git(repo, "tag", "-a", "churn@v0.0.1", "-m", "registered")  # the model trained on it
+    # the drifted data commit: tenure moves by a standard deviation, a plan appears
+    (repo / "data/live.csv").write_text(_csv(300, shift=6, plans=("basic", "pro", "max"), seed=3))
+    subprocess.run([*dvc, "add", "data/live.csv"], cwd=repo, check=True, env=env)
+    subprocess.run([*dvc, "push"], cwd=repo, check=True, env=env)
+    git(repo, "commit", "-q", "-am", "new data")
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(repo, "push", "-q", "--tags", str(origin), "main")
+    for name, text in (("checkout", CHECKOUT_STAND_IN), ("setup-python", HOST_PYTHON)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "action.yml").write_text(text)
+
+    checkout, setup_python = PINS["actions/checkout"].sha, PINS["actions/setup-python"].sha
     start = time.monotonic()
     proc = subprocess.run(
         [
-            "act", "push", "-W", ".github/workflows/ct.yml",
-            "-P", "ubuntu-latest=-self-hosted",
-            "--local-repository", f"acme/mlci@v1={REPO_ROOT}",
-            "--local-repository", f"{SETUP_PYTHON}={stand_in}",
-            "--var", f"SOURCE={repo}", "--var", f"OUT={out}",
+            "act", "schedule", "-W", f".github/workflows/{Path(render.TRAINING).name}",
+            "-P", "ubuntu-latest=-self-hosted", "--no-skip-checkout",
+            "--env", f"MLCI_E2E_ORIGIN={origin}", "--env", f"MLCI_E2E_OUT={out}",
+            "--local-repository", f"mlci-dev/mlci@v1={REPO_ROOT}",
+            "--local-repository", f"actions/checkout@{checkout}={tmp_path / 'checkout'}",
+            "--local-repository", f"actions/setup-python@{setup_python}={tmp_path / 'setup-python'}",
         ],
-        cwd=repo, capture_output=True, text=True, check=False, timeout=600, env=clean_env(),
+        cwd=repo, capture_output=True, text=True, check=False, timeout=600, env=env,
     )  # fmt: skip
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log
-    reason = f"1 file changed under data/ since churn v0.0.1 (commit {trained[:12]})"
-    assert (out / "should_train").read_text() == "true"
-    assert (out / "reason").read_text() == reason
-    assert f"::notice title=retrain-trigger::{reason}" in log
+    # the pull ran, and before the check (the checkout has only the .dvc file)
+    pulled = log.index("⭐ Run Main Pull the data the drift check reads")
+    assert "✅  Success - Main Pull the data the drift check reads" in log
+    assert pulled < log.index("⭐ Run Main Retraining trigger")
+    assert "should_train: true" in log
+    reason = (out / "reason").read_text()
+    assert reason.startswith("data drift: 2 of 2 columns drifted (tenure, plan)"), reason
+    report = json.loads((out / "report.json").read_text())
+    assert report["should_train"] is True and report["trigger"] == "drift"
+    features = {f["feature"]: f for f in report["drift"]["features"]}
+    assert features["tenure"]["drifted"] and features["plan"]["drifted"]
+    # the job summary holds the per-column drift table
     assert "Summary - ### retrain-trigger: retrain" in log
-    print(f"act e2e (new data): {time.monotonic() - start:.1f} s")
+    assert "| `plan` | categorical | chi-square p-value |" in log
+    assert "🏁  Job succeeded" in log.split("Called pipeline", 1)[1]
+    print(f"act CT drift: {time.monotonic() - start:.1f} s")
