@@ -806,22 +806,30 @@ def retrain_trigger_cmd(
     evaluated and reported. Missing evidence (no commit, no metric) retrains,
     with the reason. trigger.cooldown_hours holds a retrain back. Inside GitHub
     Actions writes the outputs should_train (true/false), reason and report
-    (JSON), and a summary with the per-column drift table.
+    (JSON), and a summary with the per-column drift table. A bearer token for
+    trigger.decay.prometheus is read from MLCI_PROMETHEUS_TOKEN (never printed).
 
     \b
     Exit codes: 0 decided (retrain or not: the answer is the output), 2 bad
     input (invalid mlci.yaml, unreadable data file or column, unreachable
-    registry, not a git repository).
+    registry or Prometheus, not a git repository).
 
     \b
     Example:
       mlci retrain-trigger --reference git:production --current data/live.csv \\
           --metrics monitoring/accuracy.json --report-json trigger.json
     """
+    import os
+
     from mlci import trigger
     from mlci.commands import retrain_trigger
 
-    inputs = trigger.Inputs(reference=reference, current=current, metrics=metrics)
+    inputs = trigger.Inputs(
+        reference=reference,
+        current=current,
+        metrics=metrics,
+        prometheus_token=os.environ.get(trigger.PROMETHEUS_TOKEN_ENV) or None,
+    )
     _publish(
         retrain_trigger.run,
         "retrain-trigger",

@@ -967,8 +967,20 @@ class DecayTrigger(_Section):
     query: str | None = Field(
         None, description="PromQL instant query answering the metric (one series)."
     )
+    token_secret: str | None = Field(
+        None,
+        description="Secret holding a bearer token for that Prometheus (sent in a header, "
+        "never printed; only the trigger step gets it).",
+    )
     min: float | None = Field(None, description="Retrain when the metric falls below this.")
     max: float | None = Field(None, description="Retrain when the metric rises above this.")
+
+    @field_validator("token_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None:
+            _secret_names([value])
+        return value
 
 
 class NewDataTrigger(_Section):

@@ -264,6 +264,9 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     drift = config.trigger.drift.enabled
     trigger_pulls = drift and bool(config.data.pull)
     trigger_extras = ",".join(e for e in (extras, "drift" if drift else "") if e)
+    # Only the trigger step gets the Prometheus token, and only when it queries Prometheus.
+    decay = config.trigger.decay
+    decay_token = decay.token_secret if decay.enabled and decay.prometheus else None
     return {
         "c": config,
         "pin": pin,
@@ -287,6 +290,7 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "register_extras": register_extras,
         "trigger_pulls": trigger_pulls,
         "trigger_extras": trigger_extras,
+        "decay_token": decay_token,
         "store": store,
         "files": files,
         "pipeline_ref": f"{prefix}.github/workflows/ml-pipeline.yml",

@@ -42,7 +42,7 @@ import math
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from mlci.drift import DriftReport
     from mlci.registry import ModelVersion, Registry
 
+#: The bearer token for trigger.decay.prometheus: the variable the rollout actions use too.
+PROMETHEUS_TOKEN_ENV = "MLCI_PROMETHEUS_TOKEN"
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 _SAFE = "retraining, the safe answer when a trigger cannot tell"
 
@@ -69,6 +71,8 @@ class Inputs:
     current: str | None = None
     #: trigger.decay.source (a monitoring export); enables the decay check.
     metrics: str | None = None
+    #: Bearer token for trigger.decay.prometheus (from the environment; never shown).
+    prometheus_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -552,7 +556,7 @@ def _check_decay(*, config: Config, root: Path, inputs: Inputs) -> Check:
         assert decay.prometheus and decay.query  # check_supported
         where = f"Prometheus ({decay.query})"
         # No data, NaN → None (missing, retrain); unreachable or bad PromQL → exit 2.
-        value = Prometheus(decay.prometheus).value(decay.query)
+        value = Prometheus(decay.prometheus, token=inputs.prometheus_token).value(decay.query)
     shown = {"name": metric, "value": value, "source": where, **bounds}
     if value is None:
         return Check(
@@ -708,6 +712,7 @@ def decide(
 
 
 __all__ = [
+    "PROMETHEUS_TOKEN_ENV",
     "Check",
     "Decision",
     "Inputs",

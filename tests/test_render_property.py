@@ -368,6 +368,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                     )
                 ),
                 "min": draw(st.floats(-1e6, 1e6)),
+                **({"token_secret": draw(st.sampled_from(pool))} if pool else {}),
             },
             "cooldown_hours": draw(st.one_of(st.none(), st.floats(0, 1000))),
         },
@@ -527,6 +528,11 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
         }
     else:
         assert list(check) == ["checkout", "trigger"]
+    decay = c.trigger.decay
+    if decay.enabled and decay.prometheus and decay.token_secret:
+        assert trigger["with"]["prometheus-token"] == f"${{{{ secrets.{decay.token_secret} }}}}"
+    else:
+        assert "prometheus-token" not in trigger["with"]
     assert training["jobs"]["train"]["with"]["trigger_report"] == (
         "${{ needs.check-trigger.outputs.report }}"
     )

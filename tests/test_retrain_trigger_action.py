@@ -38,6 +38,7 @@ def test_action_inputs_and_outputs() -> None:
         "current": "",
         "metrics": "",
         "force": "false",
+        "prometheus-token": "",
     }
     assert all(spec["required"] is False for spec in action["inputs"].values())
     assert {name: spec["value"] for name, spec in action["outputs"].items()} == {
@@ -63,6 +64,7 @@ def test_action_holds_no_logic_and_passes_inputs_through_env() -> None:
         "MLCI_CURRENT": "${{ inputs.current }}",
         "MLCI_METRICS": "${{ inputs.metrics }}",
         "MLCI_FORCE": "${{ inputs.force }}",
+        "MLCI_PROMETHEUS_TOKEN": "${{ inputs.prometheus-token }}",
     }
     assert run["run"] == (
         'mlci="$("$GITHUB_ACTION_PATH/../install-mlci.sh" "$MLCI_EXTRAS")"\n'

@@ -366,3 +366,76 @@ def test_decay_from_a_real_prometheus(mlci: RunMlci, repo: Path, tmp_path: Path)
             proc = decide(mlci, repo)
             assert proc.returncode == 0, proc.stderr
             assert proc.stdout.startswith(f"should_train: {should}\nreason: {reason}"), query
+
+
+def test_decay_from_prometheus_with_a_bearer_token_never_shown(
+    mlci: RunMlci, repo: Path, tmp_path: Path
+) -> None:
+    """MLCI_PROMETHEUS_TOKEN (what the action maps trigger.decay.token_secret to) reaches
+    Prometheus as a bearer header and nothing mlci writes. A real HTTP server on 127.0.0.1
+    answers the instant query only with the right token (Prometheus itself has no bearer
+    auth; a proxy in front of it does this)."""
+    import http.server
+    import threading
+
+    token = "s3cr3t-decay-token"
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(self.headers.get("Authorization"))
+            if self.headers.get("Authorization") != f"Bearer {token}":
+                body, status = b"Unauthorized", 401
+            else:
+                result = [{"metric": {}, "value": [time.time(), "0.8"]}]
+                data = {"resultType": "vector", "result": result}
+                body, status = json.dumps({"status": "success", "data": data}).encode(), 200
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        config = DECAY.replace(
+            "    source: monitoring/metrics.json\n",
+            f"    prometheus: {url}\n    query: model_accuracy\n    token_secret: PROM_TOKEN\n",
+        )
+        commit(repo, {"mlci.yaml": config}, "decay from prometheus")
+        register(mlci, repo, tmp_path)
+        (tmp_path / "output").write_text("")
+        (tmp_path / "summary").write_text("")
+        env = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+            "MLCI_PROMETHEUS_TOKEN": token,
+        }
+        proc = decide(mlci, repo, "--report-json", str(tmp_path / "report.json"), env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("should_train: true\nreason: accuracy is 0.8, below")
+        assert seen == [f"Bearer {token}"]
+        written = [(tmp_path / name).read_text() for name in ("output", "summary", "report.json")]
+        for text in (proc.stdout, proc.stderr, *written):
+            assert token not in text
+        # a wrong token: exit 2, one line that names the fix, no token in it
+        wrong = decide(mlci, repo, env={"MLCI_PROMETHEUS_TOKEN": "wrong-" + token})
+        assert wrong.returncode == 2, wrong.stdout
+        assert "401" in wrong.stderr and "token" in wrong.stderr
+        assert token not in wrong.stderr and len(wrong.stderr.splitlines()) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_token_variable_is_the_rollout_actions_one() -> None:
+    from mlci import trigger
+    from mlci.deploy import configure
+
+    assert trigger.PROMETHEUS_TOKEN_ENV == configure.TOKEN_ENV

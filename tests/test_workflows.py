@@ -117,6 +117,14 @@ schedule:
   retrain: "30 2 * * MON-FRI"
 secrets:
   deploy: [DEPLOY_TOKEN]
+trigger:
+  decay:
+    enabled: true
+    metric: accuracy
+    prometheus: https://prometheus.example.com
+    query: avg_over_time(model_accuracy{{model="fraud-detector"}}[1d])
+    token_secret: PROMETHEUS_TOKEN
+    min: 0.9
 workflows:
   self_reference: relative
   runs_on: ubuntu-24.04
@@ -407,6 +415,21 @@ def test_the_trigger_check_pulls_the_data_drift_reads_first() -> None:
     env = next(step["env"] for step in train["steps"] if step["id"] == "train")
     assert env["MLCI_TRIGGER_REASON"] == "${{ inputs.reason }}"
     assert env["MLCI_TRIGGER_REPORT"] == "${{ inputs.trigger_report }}"
+
+
+def test_the_prometheus_token_reaches_only_the_trigger_step() -> None:
+    """trigger.decay.token_secret: an input of the trigger step (the action maps it to env),
+    in no other job, not passed to the called pipeline, nowhere in ml-pipeline.yml."""
+    files = rendered("mlflow-blue-green")
+    training = load_yaml12(files[render.TRAINING])
+    trigger = training["jobs"]["check-trigger"]["steps"][-1]
+    assert trigger["with"]["prometheus-token"] == "${{ secrets.PROMETHEUS_TOKEN }}"
+    assert files[render.TRAINING].count("PROMETHEUS_TOKEN") == 1
+    assert "PROMETHEUS_TOKEN" not in files[render.PIPELINE]
+    assert "PROMETHEUS_TOKEN" not in training["jobs"]["train"].get("secrets", {})
+    # decay off, or read from a file: no token anywhere
+    for name in ("minimal", "git-canary-image"):
+        assert "prometheus-token" not in rendered(name)[render.TRAINING], name
 
 
 def test_the_drift_check_without_a_pull_reads_committed_data() -> None:
