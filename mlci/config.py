@@ -1046,6 +1046,12 @@ class Workflows(_Section):
         description="Generate .github/zizmor.yml (the pin policy zizmor needs for tag-pinned "
         "mlci actions). Turn off if you keep your own zizmor config, and add the policy there.",
     )
+    actionlint_config: bool = Field(
+        True,
+        description="Generate .github/actionlint.yaml when mlci.yaml names self-hosted runner "
+        "labels. false: the file is your own; mlci generate adds the labels to it (marked "
+        "'added by mlci'), keeping your settings and comments.",
+    )
 
 
 class Config(_Section):

@@ -318,7 +318,9 @@ def render(
     for path, template in TEMPLATES.items():
         if path == ZIZMOR and not config.workflows.zizmor_config:
             continue
-        if path == ACTIONLINT and not context["custom_labels"]:
+        if path == ACTIONLINT and not (
+            context["custom_labels"] and config.workflows.actionlint_config
+        ):
             continue
         if path == ROLLBACK and not context["files"]:
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,6 +12,7 @@ from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
 from mlci.detect import Detected, Placeholder, detect, model_name
 from mlci.errors import UsageError
 from mlci.state import read_text, split_header
+from mlci.userfiles import merge_policy
 
 __all__ = ["Answers", "Detected", "Scaffolded", "ask", "detect", "init", "model_name"]
 
@@ -231,65 +231,23 @@ def scaffold_text(root: Path, answers: Answers, *, found: Detected | None = None
 # --------------------------------------------------------------------------- user-owned files
 
 
-def _round_trip() -> Any:
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
-    return yaml
-
-
-def merge_policy(user_text: str, mlci_text: str, *, source: str) -> str:
-    """mlci's zizmor/actionlint settings merged into the user's file, comments kept.
-
-    Only what the user's file lacks is added (a mapping key, a list item), each
-    addition marked ``# added by mlci``; the user's own rules win.
-    """
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.error import YAMLError
-
-    yaml = _round_trip()
-    try:
-        user = yaml.load(user_text)
-    except YAMLError as exc:
-        raise UsageError(f"{source}: invalid YAML, cannot add mlci's settings: {exc}") from None
-    ours = yaml.load(mlci_text)
-    if user is None:
-        user = CommentedMap()
-    if not isinstance(user, CommentedMap):
-        raise UsageError(f"{source}: the top level must be a mapping to add mlci's settings")
-
-    def merge(into: Any, add: Any) -> None:
-        for key, value in add.items():
-            if key not in into:
-                into[key] = value
-                into.yaml_add_eol_comment("added by mlci", key)
-            elif isinstance(into[key], CommentedMap) and isinstance(value, CommentedMap):
-                merge(into[key], value)
-            elif isinstance(into[key], CommentedSeq) and isinstance(value, CommentedSeq):
-                for item in value:
-                    if item not in into[key]:
-                        into[key].append(item)
-                        into[key].yaml_add_eol_comment("added by mlci", len(into[key]) - 1)
-
-    merge(user, ours)
-    buffer = io.StringIO()
-    yaml.dump(user, buffer)
-    return buffer.getvalue()
-
-
 def _generated_by_mlci(path: Path) -> bool:
     text = read_text(path)
     return text is not None and split_header(text)[0] is not None
+
+
+def _users_own(path: Path) -> bool:
+    """A file there that mlci did not write."""
+    return path.is_file() and not _generated_by_mlci(path)
 
 
 def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
     """Write mlci.yaml and the generated workflows into ``root``; nothing is half-written.
 
     An existing ``.github/zizmor.yml`` of the user's own gets mlci's pin policy merged
-    in (comments kept) and mlci.yaml says ``workflows.zizmor_config: false``. ``force``
+    in (comments kept) and mlci.yaml says ``workflows.zizmor_config: false``; an existing
+    ``.github/actionlint.yaml`` stays the user's (``workflows.actionlint_config: false``:
+    ``generate`` adds runner labels to it, :mod:`mlci.userfiles`). ``force``
     replaces mlci.yaml and files mlci generated, never another file of the user's.
     """
     if not root.exists():
@@ -298,14 +256,20 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
         raise UsageError(f"{root}: is not a directory")
     found = detect(root)
     text = scaffold_text(root, answers, found=found)
-    user_zizmor = (root / render.ZIZMOR).is_file() and not _generated_by_mlci(root / render.ZIZMOR)
+    user_zizmor = _users_own(root / render.ZIZMOR)
+    yours = ""
     if user_zizmor:
-        text = text.replace(
-            "  runs_on: ubuntu-latest\n",
-            "  runs_on: ubuntu-latest\n"
+        yours += (
             "  # mlci's pin policy was merged into your own .github/zizmor.yml\n"
-            "  zizmor_config: false\n",
+            "  zizmor_config: false\n"
         )
+    if _users_own(root / render.ACTIONLINT):
+        yours += (
+            "  # .github/actionlint.yaml is your own: generate adds the runner labels to it\n"
+            "  actionlint_config: false\n"
+        )
+    if yours:
+        text = text.replace("  runs_on: ubuntu-latest\n", "  runs_on: ubuntu-latest\n" + yours)
     try:
         config = parse(text, source=CONFIG_FILE)
     except UsageError as exc:  # an answer the config rejects, e.g. a bad --python

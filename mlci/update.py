@@ -313,7 +313,34 @@ def generate(
     result.notices = config_notices
     if not dry_run:
         apply(result)
+    result.notices += _user_actionlint(config_path, dry_run=dry_run)
     return result
+
+
+def _user_actionlint(config_path: Path, *, dry_run: bool) -> list[str]:
+    """With ``workflows.actionlint_config: false``, the runner labels mlci.yaml names are added
+    to the user's own ``.github/actionlint.yaml`` (created when there is none)."""
+    from mlci import userfiles
+    from mlci.config import load
+    from mlci.render import ACTIONLINT, custom_labels
+
+    config = load(config_path).config
+    labels = custom_labels(config)
+    if config.workflows.actionlint_config or not labels:
+        return []
+    path = state.guard(state.root_of(config_path), ACTIONLINT)
+    current = state.read_text(path) or ""
+    new = userfiles.merge_runner_labels(current, labels, source=ACTIONLINT)
+    if new == current:
+        return []
+    if not dry_run:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state.write_atomic(path, new)
+    verb = "would add" if dry_run else "added"
+    return [
+        f"{ACTIONLINT}: {verb} the runner labels mlci.yaml names (the file is yours: "
+        "workflows.actionlint_config is false)"
+    ]
 
 
 def _problem(change: Change) -> Problem | None:
