@@ -61,6 +61,14 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command() -> No
     assert test_command is not None
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci[-1] == test_command.group(1)
+    # what .ci/run needs is said beside the command: root, apt, and every package it installs
+    assert "as root on Debian/Ubuntu" in block
+    script = "\n".join(ci)
+    packages = {tool.split(":")[1] for tool in re.findall(r"\b[a-z]+:[a-z]+\b", script)}
+    packages |= set(re.findall(r"apt-get install -y -qq ([a-z]+) ", script))
+    assert packages >= {"shellcheck", "nginx", "npm"}
+    for package in packages:
+        assert package in block, f"README does not say .ci/run installs {package}"
 
 
 def test_the_readme_main_job_on_the_example_repo(tmp_path: Path, mlci: RunMlci) -> None:
