@@ -286,6 +286,8 @@ def _finite(value: float) -> float | None:
 # A batch: column name → float64 values (numeric, NaN = missing) or a string array / pyarrow
 # array (categorical). Readers yield batches; the accumulators below consume them.
 Batch = dict[str, Any]
+#: Bytes of CSV parsed at a time when a file is read whole.
+_CSV_BLOCK = 1 << 20
 _Type = Literal["numeric", "categorical", "null", "other"]
 
 
@@ -419,6 +421,8 @@ class _Source:
                 header = self._header()
                 for raw in self._numpy_batches(header, list(kinds), chunk_rows):
                     yield {name: self._numpy_column(raw[name], name, kinds[name]) for name in kinds}
+            elif self.format == "csv" and chunk_rows is None:
+                yield self._whole_csv(kinds)
             else:
                 for table in self._arrow_tables(list(kinds), kinds, chunk_rows):
                     batch: Batch = {}
@@ -469,13 +473,13 @@ class _Source:
         import pyarrow.csv as pacsv
 
         # Fixed types, so every block of a streamed file parses alike.
-        types = {n: pa.float64() if kinds[n] == "numeric" else pa.string() for n in names}
+        # Categories as dictionaries: compact, and no string keeps a parsed block alive.
+        category = pa.dictionary(pa.int32(), pa.string())
+        types = {n: pa.float64() if kinds[n] == "numeric" else category for n in names}
         convert = self._convert(types)
         convert.include_columns = names
         parse = pacsv.ParseOptions(delimiter=self.delimiter)
-        if chunk_rows is None:
-            yield pacsv.read_csv(self.path, parse_options=parse, convert_options=convert)
-            return
+        assert chunk_rows is not None  # a whole CSV file is read by _whole_csv
         # ~100 bytes a row is a guess; batches are re-cut to chunk_rows below.
         read = pacsv.ReadOptions(block_size=max(1 << 20, min(chunk_rows * 100, 1 << 30)))
         with pacsv.open_csv(
@@ -483,6 +487,58 @@ class _Source:
         ) as reader:
             for batch in reader:
                 yield pa.Table.from_batches([batch])
+
+    def _whole_csv(self, kinds: Mapping[str, Kind]) -> Batch:
+        """Every column of ``kinds``, the file parsed in small blocks, each block's numbers
+        copied straight into one preallocated array per column. Memory holds the columns
+        and one block, never the file's bytes (read_csv keeps them while it parses) nor a
+        second copy of a column; categories are read as dictionaries (4 bytes a value)."""
+        pa = self.pa
+        import pyarrow.csv as pacsv
+
+        names = list(kinds)
+        category = pa.dictionary(pa.int32(), pa.string())
+        convert = self._convert(
+            {n: pa.float64() if kinds[n] == "numeric" else category for n in names}
+        )
+        convert.include_columns = names
+        read = pacsv.ReadOptions(block_size=_CSV_BLOCK)
+        parse = pacsv.ParseOptions(delimiter=self.delimiter)
+        numbers: dict[str, npt.NDArray[np.float64]] = {}
+        chunks: dict[str, list[Any]] = {n: [] for n in names if kinds[n] != "numeric"}
+        size = self.path.stat().st_size
+        rows = 0
+        with pacsv.open_csv(
+            self.path, read_options=read, parse_options=parse, convert_options=convert
+        ) as reader:
+            for block in reader:
+                n = block.num_rows
+                if rows + n > (capacity := _capacity(numbers)):
+                    # Room for the rest of the file at this block's bytes per row (pages
+                    # never written are never resident), grown by half when it was short.
+                    want = max(capacity * 3 // 2, rows + n, int(size / _CSV_BLOCK * n * 1.1))
+                    for name in names:
+                        if kinds[name] == "numeric":
+                            grown = np.empty(want, dtype=np.float64)
+                            if name in numbers:
+                                grown[:rows] = numbers[name][:rows]
+                            numbers[name] = grown
+                for name in names:
+                    column = block.column(name)
+                    if kinds[name] == "numeric":
+                        numbers[name][rows : rows + n] = column.to_numpy(zero_copy_only=False)
+                    else:
+                        chunks[name].append(column)
+                rows += n
+                del block, column
+        batch: Batch = {}
+        for name in names:
+            if kinds[name] == "numeric":
+                batch[name] = numbers.pop(name, np.empty(0))[:rows]
+            else:
+                column = pa.chunked_array(chunks.pop(name), type=category)
+                batch[name] = column if self.strings[name] else _as_strings(column)
+        return batch
 
     def _arrow_column(self, column: Any, name: str, kind: Kind) -> Any:
         pa = self.pa
@@ -555,6 +611,17 @@ class _Source:
         values = raw.astype(object)
         values[missing] = None
         return values
+
+
+def _capacity(numbers: Mapping[str, npt.NDArray[np.float64]]) -> int:
+    return min((len(a) for a in numbers.values()), default=0) if numbers else 0
+
+
+def _as_strings(column: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(column, pa.string())
 
 
 @contextlib.contextmanager

@@ -187,6 +187,40 @@ def test_numpy_reader_matches_pyarrow(tmp_path: Path, chunk_rows: int | None) ->
         assert a == b | {"statistic": pytest.approx(b["statistic"], rel=1e-12)}
 
 
+def test_a_csv_of_many_blocks_reads_as_the_numpy_reader_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole-file pyarrow path parses in blocks into preallocated columns: many small
+    blocks, long rows first (so the first block's estimate of the row count is short and the
+    columns grow), missing values and a numeric-looking category give the numpy reader's
+    columns, value for value."""
+    monkeypatch.setattr(drift, "_CSV_BLOCK", 1 << 12)
+    rng = np.random.default_rng(21)
+    lines = ["note,x,y,plan"]
+    for i in range(6000):
+        note = "long " * 20 if i < 200 else "s"
+        x = "" if i % 97 == 0 else f"{rng.normal(0, 1):.6f}"
+        lines.append(f"{note},{x},{rng.normal(5, 2):.6f},{rng.integers(1, 4)}")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("\n".join(lines) + "\n")
+    cur = tmp_path / "cur.csv"
+    cur.write_text("\n".join(lines[:1] + lines[3001:] + lines[1:3001]) + "\n")
+    declared = {"plan": drift.ColumnOptions(kind="categorical")}
+    arrow = drift.compare(ref, cur, options=drift.Options(columns=declared))
+    numpy = drift.compare(ref, cur, options=drift.Options(engine="numpy", columns=declared))
+    assert [c.column for c in arrow.columns] == ["note", "x", "y", "plan"]
+    assert arrow.reference_rows == arrow.current_rows == 6000
+    by = {c.column: c for c in arrow.columns}
+    assert (by["x"].reference_values, by["x"].reference_missing) == (5938, 62)
+    assert by["plan"].kind == "categorical" and by["plan"].reference_values == 6000
+    assert arrow.to_json() == numpy.to_json() | {
+        "columns": [
+            b | {"statistic": pytest.approx(b["statistic"], rel=1e-12)}
+            for b in numpy.to_json()["columns"]
+        ]
+    }
+
+
 def test_csv_with_quotes_and_missing_values_reads_alike(tmp_path: Path) -> None:
     text = 'city,temp\n"Paris, FR",1.5\n"Oslo, NO",\nRome,NA\n"Paris, FR",3\n'
     ref = tmp_path / "ref.csv"
