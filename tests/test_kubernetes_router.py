@@ -388,6 +388,7 @@ def test_canary_replicas(stable: int, weight: int, expected: int) -> None:
 # kustomize. An object of a kind with no schema fails the test: vendor its schema first.
 
 GATEWAY_API = Path(__file__).parent / "fixtures" / "gateway-api"
+E2E_KIND = Path(__file__).parent / "e2e-kind"  # the kind workflow's fixture (GitHub's CI only)
 K8S_VERSIONS = ("1.25.0", "1.37.0")  # the oldest and newest kubernetes-validate bundles
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 
@@ -425,7 +426,7 @@ def validate_manifest(doc: dict[str, Any], version: str) -> None:
 
     if (doc.get("apiVersion"), doc.get("kind")) == ("gateway.networking.k8s.io/v1", "HTTPRoute"):
         httproute_validator().validate(doc)
-    elif doc.get("apiVersion") in ("v1", "apps/v1"):
+    elif doc.get("apiVersion") in ("v1", "apps/v1", "rbac.authorization.k8s.io/v1"):
         kubernetes_validate.validate(doc, version, strict=True)
     else:
         raise AssertionError(f"no schema for {doc.get('apiVersion')} {doc.get('kind')}: vendor one")
@@ -454,7 +455,8 @@ def every_manifest(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, A
     with pytest.MonkeyPatch.context() as mp:
         for key, value in standin.env.items():
             mp.setenv(key, value)
-        for r in (router(), router(manifests=k8s)):  # the stable Deployment / the user's k8s/
+        # the stable Deployment; a user's kustomize directory; the e2e-kind workflow's k8s/
+        for r in (router(), router(manifests=k8s), router(manifests=E2E_KIND / "k8s")):
             r.check()
             r.deploy()
         r = router(route="model")  # Gateway API: the canary Service and the HTTPRoute's weights
@@ -547,6 +549,44 @@ def test_every_manifest_builds_with_kubectl_kustomize(
     assert all(d["metadata"]["namespace"] == "models" for d in built)
     for doc in built:  # kustomize's output is still valid
         validate_manifest(doc, "1.37.0")
+
+
+def test_the_kind_workflow_fixture_is_valid_offline(tmp_path: Path) -> None:
+    """What .github/workflows/e2e-kind.yml applies (it runs on GitHub only) is checked here:
+    every object of cluster.yaml and k8s/ (built by the real kubectl kustomize), and the
+    mlci.yaml that tests/e2e-kind/fixture.sh writes."""
+    from mlci import config
+
+    kubectl = shutil.which("kubectl")
+    assert kubectl
+    proc = subprocess.run(
+        [kubectl, "kustomize", str(E2E_KIND / "k8s")], capture_output=True, text=True,
+        check=False, env=clean_env(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    docs = [*yaml.safe_load_all((E2E_KIND / "cluster.yaml").read_text())]
+    docs += list(yaml.safe_load_all(proc.stdout))
+    assert len(docs) == 11
+    for doc in docs:
+        for version in K8S_VERSIONS:
+            validate_manifest(doc, version)
+    # (promtool cannot check the Prometheus configuration: Debian's build has no kubernetes_sd)
+    (config_map,) = [d for d in docs if d["kind"] == "ConfigMap"]
+    scrape = yaml.safe_load(config_map["data"]["prometheus.yml"])["scrape_configs"]
+    assert scrape[0]["kubernetes_sd_configs"] == [
+        {"role": "pod", "namespaces": {"names": ["models"]}}
+    ]
+    script = (E2E_KIND / "fixture.sh").read_text()
+    router_line = next(ln for ln in script.splitlines() if ln.startswith("router="))
+    text = script.split("<<YAML\n", 1)[1].split("\nYAML\n", 1)[0]
+    text = text.replace("$router", router_line.split("=", 1)[1].strip("'"))
+    (tmp_path / "mlci.yaml").write_text(text)
+    production = config.load(tmp_path / "mlci.yaml").config.deploy.production
+    for section in (production.canary, production.blue_green):
+        assert section.router is not None and section.router.type == "kubernetes"
+        assert section.router.manifests == "k8s" and section.router.context == "kind-mlci"
+    assert production.canary.analysis == type(production.canary.analysis)()  # judge defaults
+    assert production.canary.checks == type(production.canary.checks)()
 
 
 def test_weighted_route_refuses_a_route_without_the_stable_service() -> None:

@@ -1,4 +1,4 @@
-"""mlci's own workflows (.github/workflows: ci, self-test, release) and its actions pass
+"""mlci's own workflows (.github/workflows: ci, self-test, release, e2e-kind) and its actions pass
 actionlint and ``zizmor --offline --persona pedantic`` with no findings, pin every action by
 SHA from the shipped table, and keep their security promises (id-token only where PyPI
 publishing needs it)."""
@@ -49,7 +49,12 @@ def zizmor(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_workflows_exist() -> None:
-    assert {p.name for p in WORKFLOWS.glob("*.yml")} >= {"ci.yml", "self-test.yml", "release.yml"}
+    assert {p.name for p in WORKFLOWS.glob("*.yml")} >= {
+        "ci.yml",
+        "self-test.yml",
+        "release.yml",
+        "e2e-kind.yml",
+    }
 
 
 def test_actionlint_finds_nothing() -> None:
@@ -214,3 +219,40 @@ def test_self_test_runs_every_action_with_inputs_it_has() -> None:
 def test_shellcheck_is_there_for_actionlint() -> None:
     # actionlint checks run: blocks with shellcheck only when it is installed
     assert shutil.which("shellcheck") is not None
+
+
+def test_e2e_kind_runs_both_rollout_actions_and_reads_their_outputs() -> None:
+    """The kind workflow (GitHub's CI only): both actions, each outcome checked by a later
+    step through env:, least privilege, tools installed by checksum, triggers that exist."""
+    workflow = load("e2e-kind.yml")
+    assert set(workflow[True]) == {"workflow_dispatch", "schedule", "push"}  # on: reads as True
+    for pattern in workflow[True]["push"]["paths"]:
+        assert list(ROOT.glob(pattern.replace("**", "**/*"))) or (ROOT / pattern).exists(), pattern
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    assert 'go install "sigs.k8s.io/kind@$KIND_VERSION"' in runs  # go checks the module's sum
+    assert "--require-hashes -r mlci/tests/e2e-kind/requirements-kubectl.txt" in runs
+    rollouts = {
+        step["id"]: step["uses"]
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("./mlci/actions/")
+    }
+    assert rollouts == {
+        "canary-good": "./mlci/actions/canary-deploy",
+        "canary-bad": "./mlci/actions/canary-deploy",
+        "green-good": "./mlci/actions/blue-green-deploy",
+        "green-bad": "./mlci/actions/blue-green-deploy",
+    }
+    for step_id in rollouts:
+        readers = [
+            step
+            for step in job["steps"]
+            if f"steps.{step_id}.outputs.decision" in json.dumps(step.get("env", {}))
+        ]
+        assert len(readers) == 1, step_id
+        assert "expect.sh" in readers[0]["run"]
+        assert "${{" not in readers[0]["run"]  # outputs reach the shell through env: only
+    for name in ("requirements-kubectl.txt", "requirements-model.txt"):
+        text = (ROOT / "tests" / "e2e-kind" / name).read_text()
+        assert "==" in text and "--hash=sha256:" in text, name
