@@ -778,9 +778,6 @@ class RolloutAnalysis(_Section):
 class Canary(_Section):
     """Canary rollout: traffic in steps, judged every interval."""
 
-    percentage: int = Field(
-        10, ge=1, le=99, description="Deprecated: the first of steps is the first share."
-    )
     steps: list[int] = Field(
         default_factory=lambda: [10, 25, 50],
         description="Traffic shares (%) of the canary, each held duration / len(steps).",
@@ -797,6 +794,16 @@ class Canary(_Section):
     analysis: RolloutAnalysis = Field(default_factory=RolloutAnalysis)
 
     _check = field_validator("duration", "interval")(classmethod(lambda cls, v: _duration(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_percentage(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "percentage" in data:
+            raise ValueError(
+                "percentage was removed: set deploy.production.canary.steps instead, "
+                "e.g. steps: [10, 25, 50] (the first step is the canary's first share)"
+            )
+        return data
 
     @field_validator("steps")
     @classmethod

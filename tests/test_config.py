@@ -75,9 +75,9 @@ BAD_CONFIGS = [
         "GitHub expression",
     ),
     (
-        "canary-percentage",
-        GOOD + "deploy:\n  production:\n    canary: {percentage: 150}\n",
-        "percentage",
+        "canary-percentage-removed",
+        GOOD + "deploy:\n  production:\n    canary: {percentage: 10}\n",
+        "deploy.production.canary: percentage was removed: set deploy.production.canary.steps",
     ),
     (
         "bad-duration",

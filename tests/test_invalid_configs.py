@@ -104,14 +104,14 @@ INVALID: list[tuple[str, str | bytes, str]] = [
     ("secrets-not-list", GOOD + "secrets:\n  train: TOKEN\n", "secrets.train must be a list"),
     ("artifacts-not-list", GOOD + "  artifacts: model.pkl\n", "train.artifacts must be a list"),
     (
-        "percentage-quoted",
-        GOOD + "deploy:\n  production:\n    canary: {percentage: '10'}\n",
+        "steps-quoted",
+        GOOD + "deploy:\n  production:\n    canary: {steps: ['10']}\n",
         "must be a whole number",
     ),
     (
-        "percentage-range",
-        GOOD + "deploy:\n  production:\n    canary: {percentage: 150}\n",
-        "percentage",
+        "steps-range",
+        GOOD + "deploy:\n  production:\n    canary: {steps: [10, 150]}\n",
+        "steps are traffic shares between 1 and 99",
     ),
     (
         "threshold-string",

@@ -337,7 +337,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 "command": draw(st.one_of(st.none(), COMMANDS)),
                 "endpoint": draw(st.one_of(st.none(), LINE)),
                 "canary": {
-                    "percentage": draw(st.integers(1, 99)),
+                    "steps": draw(st.sampled_from([[10, 25, 50], [20], [1, 50, 99]])),
                     "duration": draw(st.sampled_from(["30m", "2h", "90s", "1s"])),
                 },
                 "blue_green": {"verify_duration": draw(st.sampled_from(["10m", "1h", "59s"]))},

@@ -50,7 +50,7 @@ deploy:
   production:
     strategy: canary
     command: ./deploy.sh production
-    canary: {percentage: 20, duration: 1h}
+    canary: {steps: [20, 50], duration: 1h}
 secrets:
   train: [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY]
   deploy: [KUBECONFIG_B64]
@@ -632,7 +632,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                 "command": draw(st.sampled_from([None, "./deploy.sh production"])),
                 "endpoint": draw(st.sampled_from([None, "https://example.com"])),
                 "canary": {
-                    "percentage": draw(st.integers(1, 99)),
+                    "steps": draw(st.sampled_from([[10, 25, 50], [20], [1, 50, 99]])),
                     "duration": draw(st.sampled_from(["30m", "2h", "90s"])),
                 },
             },

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.commands.canary_deploy import RegistryTarget, RolloutResult, move_registry
+from mlci.commands.canary_deploy import RegistryTarget, RolloutResult, record_promotion
 from mlci.deploy import configure
-from mlci.deploy.analysis import PrometheusSource
 from mlci.deploy.judge import IntervalRecord
 from mlci.deploy.rollout import Clock
 from mlci.deploy.rollout import blue_green as run_blue_green
-from mlci.errors import UsageError
 
 _TAIL = 400
 
@@ -77,25 +75,19 @@ def run(
 ) -> BlueGreenDeployResult:
     """Run one blue-green rollout with ``settings`` (a ``deploy.production.blue_green`` section)."""
     flags = overrides or configure.Overrides()
-    interval = configure.seconds(flags.interval or settings.interval, what="interval")
-    duration = configure.seconds(flags.duration or settings.verify_duration, what="verify_duration")
     baseline = configure.seconds(settings.baseline, what="baseline")
-    if registry is not None and not model_version:
-        raise UsageError(
-            "the registry moves only for a known version: pass --model-version "
-            "(or set MLCI_MODEL_VERSION), or --no-registry"
-        )
-    spec = configure.analysis(settings)
-    client = configure.prometheus(settings, flags.prometheus_url)
-    router = configure.router(settings, cwd=cwd, env=env)
+    ready = configure.rollout(
+        settings, flags=flags, duration=settings.verify_duration, duration_key="verify_duration",
+        cwd=cwd, env=env, moves_registry=registry is not None, model_version=model_version,
+    )  # fmt: skip
     router_timeout = configure.seconds(settings.router.timeout, what="router.timeout")
     outcome = run_blue_green(
-        router=router,
-        source=PrometheusSource(client, spec),
-        rules=spec.rules(),
-        settings=spec.settings,
-        interval=interval,
-        verify_duration=duration,
+        router=ready.router,
+        source=ready.source,
+        rules=ready.spec.rules(),
+        settings=ready.spec.settings,
+        interval=ready.interval,
+        verify_duration=ready.duration,
         baseline_window=baseline,
         verify=verifier(
             settings.verify, endpoint=settings.endpoint, cwd=cwd, env=env, timeout=router_timeout
@@ -103,10 +95,5 @@ def run(
         clock=clock,
         on_interval=on_interval,
     )
-    move = None
-    if outcome.promoted and registry is not None and model_version:
-        move = move_registry(
-            registry.registry, model=registry.model, version=model_version,
-            to_stage=registry.to_stage, from_stage=registry.from_stage,
-        )  # fmt: skip
+    move = record_promotion(outcome, registry, model_version)
     return BlueGreenDeployResult(outcome=outcome, model_version=model_version, registry=move)

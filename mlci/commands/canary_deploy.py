@@ -14,7 +14,6 @@ from typing import Any
 
 from mlci.commands import Result
 from mlci.deploy import configure
-from mlci.deploy.analysis import PrometheusSource
 from mlci.deploy.judge import IntervalRecord
 from mlci.deploy.report import interval_line, intervals_table
 from mlci.deploy.rollout import Clock, Outcome, Schedule
@@ -166,34 +165,38 @@ def run(
     """Run one canary rollout with ``settings`` (a ``deploy.production.canary`` section)."""
     flags = overrides or configure.Overrides()
     steps = flags.steps or tuple(settings.steps)
-    interval = configure.seconds(flags.interval or settings.interval, what="interval")
-    duration = configure.seconds(flags.duration or settings.duration, what="duration")
-    step_duration = duration / len(steps) if steps else 0.0
-    schedule = Schedule(steps=tuple(steps), interval=interval, step_duration=step_duration)
-    if registry is not None and not model_version:
-        raise UsageError(
-            "the registry moves only for a known version: pass --model-version "
-            "(or set MLCI_MODEL_VERSION), or --no-registry"
-        )
-    spec = configure.analysis(settings)
-    client = configure.prometheus(settings, flags.prometheus_url)
-    router = configure.router(settings, cwd=cwd, env=env)
+    ready = configure.rollout(
+        settings, flags=flags, duration=settings.duration, duration_key="duration", cwd=cwd,
+        env=env, moves_registry=registry is not None, model_version=model_version,
+    )  # fmt: skip
+    schedule = Schedule(
+        steps=tuple(steps),
+        interval=ready.interval,
+        step_duration=ready.duration / len(steps) if steps else 0.0,
+    )
     outcome = run_canary(
-        router=router,
-        source=PrometheusSource(client, spec),
-        rules=spec.rules(),
-        settings=spec.settings,
+        router=ready.router,
+        source=ready.source,
+        rules=ready.spec.rules(),
+        settings=ready.spec.settings,
         schedule=schedule,
         clock=clock,
         on_interval=on_interval,
     )
-    move = None
-    if outcome.promoted and registry is not None and model_version:
-        move = move_registry(
-            registry.registry, model=registry.model, version=model_version,
-            to_stage=registry.to_stage, from_stage=registry.from_stage,
-        )  # fmt: skip
+    move = record_promotion(outcome, registry, model_version)
     return CanaryDeployResult(outcome=outcome, model_version=model_version, registry=move)
+
+
+def record_promotion(
+    outcome: Outcome, registry: RegistryTarget | None, model_version: str | None
+) -> RegistryMove | None:
+    """After a promotion, move the registry's production stage (a rollback leaves it)."""
+    if not (outcome.promoted and registry is not None and model_version):
+        return None
+    return move_registry(
+        registry.registry, model=registry.model, version=model_version,
+        to_stage=registry.to_stage, from_stage=registry.from_stage,
+    )  # fmt: skip
 
 
 def steps_option(text: str | None) -> tuple[int, ...] | None:

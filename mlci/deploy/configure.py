@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlci.deploy.analysis import AnalysisSpec, MetricNames, QueryCheck
+from mlci.deploy.analysis import AnalysisSpec, MetricNames, PrometheusSource, QueryCheck
 from mlci.deploy.judge import JudgeSettings
 from mlci.deploy.routers import CommandRouter, Router
 from mlci.errors import UsageError
@@ -133,4 +133,46 @@ def router(
         cwd=cwd,
         env=dict(env or {}),
         timeout=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Everything a rollout command needs, checked before any traffic moves."""
+
+    interval: float
+    duration: float
+    spec: AnalysisSpec
+    source: PrometheusSource
+    router: Router
+
+
+def rollout(
+    settings: Canary | BlueGreen,
+    *,
+    flags: Overrides,
+    duration: str,
+    duration_key: str,
+    cwd: Path,
+    env: Mapping[str, str] | None,
+    moves_registry: bool,
+    model_version: str | None,
+) -> Rollout:
+    """The preamble canary-deploy and blue-green-deploy share: durations (flags first), the
+    registry's precondition, the checks, Prometheus and the router — every problem exit 2."""
+    interval = seconds(flags.interval or settings.interval, what="interval")
+    total = seconds(flags.duration or duration, what=duration_key)
+    if moves_registry and not model_version:
+        raise UsageError(
+            "the registry moves only for a known version: pass --model-version "
+            "(or set MLCI_MODEL_VERSION), or --no-registry"
+        )
+    spec = analysis(settings)
+    client = prometheus(settings, flags.prometheus_url)
+    return Rollout(
+        interval=interval,
+        duration=total,
+        spec=spec,
+        source=PrometheusSource(client, spec),
+        router=router(settings, cwd=cwd, env=env),
     )
