@@ -206,9 +206,11 @@ jobs:
       - name: Train (writes the metrics)
         env:
           METRICS: ${{ vars.METRICS }}
+          ROLLOUT: ${{ vars.ROLLOUT }}
         run: |
           printf '%s' "$METRICS" > metrics.json
           printf '%s' '{"accuracy": 0.9, "eval": {"rmse": 0.25}}' > prod.json
+          printf '%s' "$ROLLOUT" > rollout.yaml
       - name: Validate the model
         id: gate
         uses: acme/mlci/actions/validate-model@v1
@@ -220,16 +222,36 @@ jobs:
           baseline: file:prod.json
           max-regression: "0.1"
           report-file: ${{ vars.OUT }}/report-file.json
+      # (issue 11) canary-deploy's outputs under act, in this run rather than one of its own:
+      # a Prometheus with no series, so the judge rolls back on missing evidence in 2 s
+      - name: Canary with nothing to judge
+        id: canary
+        continue-on-error: true
+        uses: acme/mlci/actions/canary-deploy@v1
+        with:
+          config: rollout.yaml
+          prometheus-url: ${{ vars.PROM }}
+          registry: "false"
       - name: Record the outputs
         if: always()
         env:
           PASSED: ${{ steps.gate.outputs.passed }}
           REPORT: ${{ steps.gate.outputs.report }}
+          DECISION: ${{ steps.canary.outputs.decision }}
+          REASON: ${{ steps.canary.outputs.reason }}
           OUT: ${{ vars.OUT }}
         run: |
           printf '%s' "$PASSED" > "$OUT/passed"
           printf '%s' "$REPORT" > "$OUT/report.json"
+          printf '%s' "$DECISION" > "$OUT/decision"
+          printf '%s' "$REASON" > "$OUT/reason"
 """
+
+ROLLOUT_YAML = (
+    "{version: 1, train: {command: python train.py}, deploy: {production: {canary: "
+    "{steps: [50], duration: 2s, interval: 1s, "
+    "router: {type: command, set_weight: 'echo routed {weight}%'}}}}}"
+)
 
 
 SETUP_PYTHON_STAND_IN = """\
@@ -246,7 +268,9 @@ runs:
 """
 
 
-def run_act(repo: Path, metrics: dict[str, Any], out: Path) -> tuple[int, str, float]:
+def run_act(
+    repo: Path, metrics: dict[str, Any], out: Path, prometheus_url: str = ""
+) -> tuple[int, str, float]:
     out.mkdir()
     stand_in = out.parent / "setup-python"
     stand_in.mkdir(exist_ok=True)
@@ -268,6 +292,10 @@ def run_act(repo: Path, metrics: dict[str, Any], out: Path) -> tuple[int, str, f
             f"METRICS={json.dumps(metrics)}",
             "--var",
             f"OUT={out}",
+            "--var",
+            f"PROM={prometheus_url}",
+            "--var",
+            f"ROLLOUT={ROLLOUT_YAML}",
         ],
         cwd=repo,
         capture_output=True,
@@ -290,18 +318,27 @@ def act_repo(git_repo: Path) -> Path:
 
 
 def test_act_runs_the_action_on_a_passing_model(act_repo: Path, tmp_path: Path) -> None:
+    from prometheus_server import prometheus
+
     out = tmp_path / "out"
-    code, log, seconds = run_act(act_repo, {"accuracy": 0.91, "eval": {"rmse": 0.26}}, out)
+    with prometheus(tmp_path / "prometheus") as url:
+        code, log, seconds = run_act(
+            act_repo, {"accuracy": 0.91, "eval": {"rmse": 0.26}}, out, prometheus_url=url
+        )
     assert code == 0, log
     assert "model passed: 2 metrics checked" in log
     assert "Summary - ### validate-model: ✅ model passed" in log
-    assert "❗" not in log
+    assert [ln for ln in log.splitlines() if "❗" in ln and "canary-deploy" not in ln] == []
     assert (out / "passed").read_text() == "true"
     report = json.loads((out / "report.json").read_text())
     assert json.loads((out / "report-file.json").read_text()) == report
     assert report["passed"] is True
     assert report["baseline"] == {"source": "file:prod.json", "present": True, "version": None}
     assert [m["metric"] for m in report["metrics"]] == ["accuracy", "eval.rmse"]
+    # canary-deploy's outputs, read by a later step: missing evidence is never a pass
+    assert (out / "decision").read_text() == "rolled-back"
+    assert "no evidence for 2 consecutive intervals" in (out / "reason").read_text()
+    assert "interval 2 at 50%" in log and "rollback: done" in log
     print(f"act e2e (passing model): {seconds:.1f} s")
 
 
@@ -320,6 +357,7 @@ def test_act_runs_the_action_on_a_failing_model(act_repo: Path, tmp_path: Path) 
     ]
     assert "Summary - ### validate-model: ❌ model rejected" in log
     assert (out / "passed").read_text() == "false"
+    assert (out / "decision").read_text() == ""  # the canary is skipped after a failed gate
     report = json.loads((out / "report.json").read_text())
     assert json.loads((out / "report-file.json").read_text()) == report
     assert report["passed"] is False
