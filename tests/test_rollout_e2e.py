@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import RunMlci, clean_env, git
+from conftest import RunMlci, clean_env, git, run_mlci
 from prometheus_server import free_port, prometheus
 
 pytestmark = pytest.mark.slow
@@ -290,7 +290,8 @@ def run_rollout(
         "MLCI_MODEL": "churn", "MLCI_ENDPOINT": f"http://127.0.0.1:{stack.new_port}",
     }  # fmt: skip
     started = time.monotonic()
-    proc = mlci(command, cwd=root, env=env, timeout=60)
+    # a process of its own: in this one it would share the interpreter with the load threads
+    proc = run_mlci(command, cwd=root, env=env, timeout=60)
     return proc, time.monotonic() - started
 
 
