@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -318,14 +319,18 @@ def test_healthy_canary_is_promoted_and_the_registry_moves(
     root = repo(stack, tmp_path, "c1", CANARY)
     stack.route(0)
     with servers(stack, "c1", new_error_rate=0.0), Load(stack.nginx_port) as load:
-        time.sleep(1)
+        time.sleep(2)  # Prometheus holds both sides' series before traffic moves
         proc, seconds = run_rollout(mlci, stack, root, "canary-deploy")
         after = after_rollout(load)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "canary v0.0.1 promoted" in proc.stdout
     assert "registry: churn production → v0.0.1" in proc.stdout
     assert outputs(root)["decision"] == "promoted"
-    steps = [ln.split(",")[0] for ln in proc.stdout.splitlines() if ln.startswith("interval")]
+    steps = [
+        m.group(0)
+        for ln in proc.stdout.splitlines()
+        if (m := re.match(r"interval \d+ at \d+%", ln))
+    ]
     assert steps == [
         "interval 1 at 30%",
         "interval 2 at 30%",
@@ -345,7 +350,7 @@ def test_failing_canary_is_rolled_back_early_and_traffic_returns(
     root = repo(stack, tmp_path, "c2", CANARY)
     stack.route(0)
     with servers(stack, "c2", new_error_rate=0.05), Load(stack.nginx_port) as load:
-        time.sleep(1)
+        time.sleep(2)  # Prometheus holds both sides' series before traffic moves
         proc, seconds = run_rollout(mlci, stack, root, "canary-deploy")
         after = after_rollout(load)
         during = Counter(who for _, who, _ in load.answers)
