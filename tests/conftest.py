@@ -97,9 +97,10 @@ def run_mlci_here(
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
     out, err = stream(), stream()
     code: object = 0  # run() always exits; 0 if it ever returns
+    environment = clean_env(env)  # before clearing: clean_env reads the current environment
     try:
         os.environ.clear()
-        os.environ.update(clean_env(env))
+        os.environ.update(environment)
         os.chdir(cwd)
         sys.argv = ["mlci", *args]
         sys.stdin, sys.stdout, sys.stderr = stream((stdin or "").encode()), out, err

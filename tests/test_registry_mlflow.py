@@ -234,14 +234,17 @@ def test_no_tracking_uri_exit_2(mlci: RunMlci, tmp_path: Path) -> None:
     )
 
 
-def test_missing_mlflow_package_exit_2(mlci: RunMlci, tmp_path: Path) -> None:
-    """Without the MLflow client installed (here: an import that fails, first on the path)."""
+def test_missing_mlflow_package_exit_2(mlci_process: RunMlci, tmp_path: Path) -> None:
+    """Without the MLflow client installed (here: an import that fails, first on the path).
+
+    A real process: in this one, another test may have imported mlflow already."""
     shadow = tmp_path / "shadow" / "mlflow"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('No module named mlflow')\n")
-    proc = mlci(
+    path = os.pathsep.join(filter(None, [str(tmp_path / "shadow"), os.environ.get("PYTHONPATH")]))
+    proc = mlci_process(
         "models", "--backend", "mlflow", "--model", "churn", "--tracking-uri", "http://127.0.0.1:1",
-        cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "shadow")},
+        cwd=tmp_path, env={"PYTHONPATH": path},
     )  # fmt: skip
     assert proc.returncode == 2
     assert "install mlci[mlflow]" in proc.stderr
