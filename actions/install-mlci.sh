@@ -53,9 +53,9 @@ with_uv() {
       -r "$here/uv-requirements.txt" >&2 || return 1
     [ -x "$uv" ] || return 1
   fi
-  # bytecode compiled at install, as pip does: every later mlci call in the job starts faster
-  export UV_CACHE_DIR="$tools/cache" UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 \
-    UV_COMPILE_BYTECODE=1
+  # Dependencies' bytecode is not compiled at install: all of numpy and scipy cost ~6 s of
+  # CPU, and a job imports few of their modules (Python compiles those on first import).
+  export UV_CACHE_DIR="$tools/cache" UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
   local py="$venv/$bin/python$exe"
   if [ ! -x "$py" ]; then
     "$uv" venv --quiet --python "$python" "$venv" >&2 || return 1

@@ -11,8 +11,8 @@ YAML 1.1 words, dates, numbers, long values). For every config:
   schema (``check-jsonschema --builtin-schema vendor.github-workflows``) pass.
 
 Configs are drawn in batches so each linter runs once over many files. The run is
-derandomised (a fixed seed); failures found are saved to ``tests/hypothesis-db`` (kept
-in the repository) and replayed first. ``MLCI_RENDER_EXAMPLES=2000`` draws more configs (default 300).
+derandomised (a fixed seed); the examples in ``tests/hypothesis-db`` (kept in the
+repository) are replayed first, and with ``MLCI_RENDER_SAVE=1`` new failures are saved there. ``MLCI_RENDER_EXAMPLES=2000`` draws more configs (default 300).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase, ReadOnlyDatabase
 from ruamel.yaml import YAML
 
 from mlci import config, render, runners, update
@@ -38,7 +38,10 @@ from mlci import config, render, runners, update
 SHA = "0123456789abcdef0123456789abcdef01234567"
 BATCH = 25
 EXAMPLES = int(os.environ.get("MLCI_RENDER_EXAMPLES", "300"))
-DATABASE = DirectoryBasedExampleDatabase(str(Path(__file__).parent / "hypothesis-db"))
+# Read-only unless MLCI_RENDER_SAVE=1: Hypothesis drops a saved example once it passes, and
+# the kept examples are regressions to replay on every run, not a cache.
+_SAVED = DirectoryBasedExampleDatabase(str(Path(__file__).parent / "hypothesis-db"))
+DATABASE = _SAVED if os.environ.get("MLCI_RENDER_SAVE") == "1" else ReadOnlyDatabase(_SAVED)
 
 # ----------------------------------------------------------------------------- strings
 
