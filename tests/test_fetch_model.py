@@ -35,8 +35,10 @@ def register(mlci: RunMlci, repo: Path, *args: str) -> str:
     return proc.stdout
 
 
-def fetch(mlci: RunMlci, repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return mlci("fetch-model", "--model", "churn", *args, cwd=repo)
+def fetch(
+    mlci: RunMlci, repo: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return mlci("fetch-model", "--model", "churn", *args, cwd=repo, env=env)
 
 
 def assert_refused(proc: subprocess.CompletedProcess[str], dest: Path, *needles: str) -> str:
@@ -366,17 +368,7 @@ def test_github_release_store_round_trip_as_a_prerelease_that_never_becomes_late
     assert len(github.releases["octo/churn-repo"][0]["assets"]) == 1
     shutil.rmtree(pushed / "models")
     dest = tmp_path / "fetched"
-    proc = mlci(
-        "fetch-model",
-        "--model",
-        "churn",
-        "--version",
-        "v0.0.1",
-        "--dest",
-        str(dest),
-        cwd=pushed,
-        env=env,
-    )
+    proc = fetch(mlci, pushed, "--version", "v0.0.1", "--dest", str(dest), env=env)
     assert proc.returncode == 0, proc.stderr
     assert "from github-release" in proc.stdout
     assert (dest / "models" / "weights.json").read_text() == '{"w": [1, 2, 3]}\n'
@@ -400,45 +392,15 @@ def test_github_release_store_refuses_a_replaced_or_missing_asset(
     train(pushed, weights='{"w": [6, 6, 6]}\n')
     github.assets[aid] = (repo, asset, stores.tarball(pushed, manifest.build(pushed, ["models"])))
     dest = tmp_path / "m"
-    proc = mlci(
-        "fetch-model",
-        "--model",
-        "churn",
-        "--version",
-        "v0.0.1",
-        "--dest",
-        str(dest),
-        cwd=pushed,
-        env=env,
-    )
+    proc = fetch(mlci, pushed, "--version", "v0.0.1", "--dest", str(dest), env=env)
     assert_refused(proc, dest, "from github-release do not match", "models/weights.json has sha256")
     # The asset is gone.
     github.releases["octo/churn-repo"][0]["assets"].clear()
-    proc = mlci(
-        "fetch-model",
-        "--model",
-        "churn",
-        "--version",
-        "v0.0.1",
-        "--dest",
-        str(dest),
-        cwd=pushed,
-        env=env,
-    )
+    proc = fetch(mlci, pushed, "--version", "v0.0.1", "--dest", str(dest), env=env)
     assert_refused(proc, dest, "has no asset churn-v0.0.1.tar.gz")
     # The release is gone.
     github.releases["octo/churn-repo"].clear()
-    proc = mlci(
-        "fetch-model",
-        "--model",
-        "churn",
-        "--version",
-        "v0.0.1",
-        "--dest",
-        str(dest),
-        cwd=pushed,
-        env=env,
-    )
+    proc = fetch(mlci, pushed, "--version", "v0.0.1", "--dest", str(dest), env=env)
     assert_refused(proc, dest, "has no release churn@v0.0.1")
 
 
