@@ -1,4 +1,5 @@
-"""mlci.yaml: every kind of bad config is one line, exit 2, and touches nothing."""
+"""mlci.yaml: parsing, line numbers and defaults (the table of invalid kinds, each exit 2
+with one line and nothing touched, is tests/test_invalid_configs.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RunMlci, run_on_config, write_config
+from conftest import RunMlci
 
 from mlci import config
 
@@ -16,110 +17,6 @@ GOOD = """\
 train:
   command: python train.py
 """
-
-# (id, mlci.yaml text, text the one-line message must contain)
-BAD_CONFIGS = [
-    ("empty-file", "", "the file is empty"),
-    ("only-comments", "# nothing here\n", "the file is empty"),
-    ("bad-yaml", "train:\n  command: [python\n", "invalid YAML"),
-    ("tab-indent", "train:\n\tcommand: x\n", "invalid YAML"),
-    ("duplicate-key", "train:\n  command: a\n  command: b\n", "invalid YAML"),
-    ("top-level-list", "- train\n", "top level must be a mapping"),
-    ("top-level-scalar", "hello\n", "top level must be a mapping"),
-    ("missing-train", "python:\n  version: '3.11'\n", "train is required"),
-    ("missing-train-command", "train:\n  runs_on: [ubuntu-latest]\n", "train.command is required"),
-    ("empty-train-command", "train:\n  command: '   '\n", "train.command"),
-    ("unknown-top-key", GOOD + "registy:\n  backend: git\n", "did you mean 'registry'"),
-    ("unknown-nested-key", "train:\n  comand: python train.py\n", "did you mean 'command'"),
-    ("unknown-key-no-match", GOOD + "zzz: 1\n", "unknown key 'zzz'"),
-    ("wrong-type-timeout", GOOD + "  timeout_minutes: soon\n", "must be a whole number"),
-    ("timeout-out-of-range", GOOD + "  timeout_minutes: 0\n", "train.timeout_minutes"),
-    ("wrong-type-section", GOOD + "validation: strict\n", "validation must be a mapping"),
-    ("bad-backend", GOOD + "registry:\n  backend: s3\n", "registry.backend must be one of"),
-    (
-        "bad-strategy",
-        GOOD + "deploy:\n  production:\n    strategy: yolo\n",
-        "strategy must be one of",
-    ),
-    ("bad-cron-fields", GOOD + "schedule:\n  pipeline: '0 4 * *'\n", "has 4 fields"),
-    ("bad-cron-range", GOOD + "schedule:\n  retrain: '61 * * * *'\n", "minute 61 is out of range"),
-    ("bad-cron-step", GOOD + "schedule:\n  retrain: '*/0 * * * *'\n", "must be a positive number"),
-    (
-        "threshold-both",
-        GOOD + "validation:\n  thresholds:\n    acc: {min: 0.8, max: 0.9}\n",
-        "exactly one of min",
-    ),
-    (
-        "threshold-string",
-        GOOD + "validation:\n  thresholds:\n    acc: {min: high}\n",
-        "must be a number",
-    ),
-    ("python-float", GOOD + "python:\n  version: 3.10\n", "must be a quoted string"),
-    ("python-2", GOOD + "python:\n  version: '2.7'\n", "Python 3 version"),
-    ("bad-model-name", GOOD + "registry:\n  model: My Model\n", "is not a model name"),
-    ("bad-secret-name", GOOD + "secrets:\n  train: [1BAD]\n", "not a valid secret name"),
-    (
-        "github-secret-name",
-        GOOD + "secrets:\n  deploy: [GITHUB_TOKEN]\n",
-        "may not start with GITHUB_",
-    ),
-    (
-        "bad-repository",
-        GOOD + "actions:\n  repository: just-a-name\n",
-        "must be a GitHub owner/repo",
-    ),
-    ("bad-ref", GOOD + "actions:\n  ref: 'v1 ; rm -rf'\n", "actions.ref"),
-    (
-        "expression-in-command",
-        "train:\n  command: echo ${{ github.event.issue.title }}\n",
-        "GitHub expression",
-    ),
-    (
-        "canary-percentage-removed",
-        GOOD + "deploy:\n  production:\n    canary: {percentage: 10}\n",
-        "deploy.production.canary: percentage was removed: set deploy.production.canary.steps",
-    ),
-    (
-        "bad-duration",
-        GOOD + "deploy:\n  production:\n    canary: {duration: forever}\n",
-        "must be a duration",
-    ),
-    ("pattern-main-branch", GOOD + "branches: ['release/*']\n", "cannot be a pattern"),
-    ("empty-runs-on", GOOD + "  runs_on: []\n", "at least one runner label"),
-    ("bad-version", GOOD + "version: 2\n", "version must be one of"),
-    ("negative-regression", GOOD + "validation:\n  max_regression: -0.1\n", "max_regression"),
-    ("empty-lint-command", GOOD + "lint:\n  commands: ['']\n", "empty command"),
-    (
-        "image-login-missing",
-        GOOD + "image:\n  enabled: true\n  name: docker.io/acme/m\n",
-        "needs a login",
-    ),
-    ("not-utf8", b"train:\n  command: \xff\xfe\n", "not UTF-8"),
-]
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"), [(t, e) for _, t, e in BAD_CONFIGS], ids=[i for i, _, _ in BAD_CONFIGS]
-)
-def test_bad_config_is_one_line_exit_2_and_touches_nothing(
-    ml_repo: Path, mlci: RunMlci, text: str | bytes, expected: str
-) -> None:
-    write_config(ml_repo, GOOD)
-    assert mlci("generate", cwd=ml_repo).returncode == 0
-    runs, untouched = run_on_config(ml_repo, text)
-
-    for proc in runs:
-        assert proc.returncode == 2, proc.stderr
-        assert "Traceback" not in proc.stderr
-        lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1, proc.stderr
-        assert lines[0].startswith("mlci: error: mlci.yaml"), lines[0]
-        assert expected in lines[0], lines[0]
-    assert untouched
-
-
-def test_kinds_of_bad_config_are_at_least_twenty() -> None:
-    assert len({case_id for case_id, _, _ in BAD_CONFIGS}) >= 20
 
 
 def test_error_names_the_line_of_the_offending_key() -> None:

@@ -205,7 +205,11 @@ INVALID: list[tuple[str, str | bytes, str]] = [
         "needs both username_secret and password_secret",
     ),
     # ------------------------------------------------------------------ actions.repository / ref
-    ("repository-no-slash", GOOD + "actions:\n  repository: just-a-name\n", "GitHub owner/repo"),
+    (
+        "repository-no-slash",
+        GOOD + "actions:\n  repository: just-a-name\n",
+        "must be a GitHub owner/repo",
+    ),
     ("repository-dot-owner", GOOD + "actions:\n  repository: a.b/mlci\n", "GitHub owner/repo"),
     ("repository-dash-owner", GOOD + "actions:\n  repository: -acme/mlci\n", "GitHub owner/repo"),
     ("repository-double-dash", GOOD + "actions:\n  repository: ac--me/mlci\n", "GitHub owner"),
@@ -316,6 +320,11 @@ INVALID: list[tuple[str, str | bytes, str]] = [
         GOOD + "overrides:\n  ml-pipeline:\n    train:\n      steps:\n        nope: null\n",
         "no step 'nope'",
     ),
+    (
+        "canary-percentage-removed",
+        GOOD + "deploy:\n  production:\n    canary: {percentage: 10}\n",
+        "deploy.production.canary: percentage was removed: set deploy.production.canary.steps",
+    ),
 ]
 
 
@@ -357,8 +366,7 @@ def test_invalid_config_is_exit_2_one_short_line_and_touches_nothing(
         lines = stderr.strip().splitlines()
         assert code == 2, f"{command}: exit {code}: {stderr[:2000]}"
         assert len(lines) == 1, f"{command}: {stderr[:2000]}"
-        assert lines[0].startswith("mlci: error: "), lines[0]
-        assert "mlci.yaml" in lines[0], lines[0]
+        assert lines[0].startswith("mlci: error: mlci.yaml"), lines[0]
         assert expected in lines[0], lines[0]
         assert len(lines[0]) <= MAX_LINE, lines[0][:500]
     assert result["same"], f"{kind}: files changed"
