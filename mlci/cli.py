@@ -957,34 +957,6 @@ def _rollout_options(func: Any) -> Any:
     return func
 
 
-def _rollout_setup(
-    config_path: Path, section: str, *, model_version: str | None, no_registry: bool,
-    from_stage: str, push: bool,
-) -> tuple[Any, Any]:  # fmt: skip
-    """The rollout section of mlci.yaml and, unless told not to, the registry target."""
-    from mlci import config as config_module
-    from mlci.commands._registry import open_registry
-    from mlci.commands.canary_deploy import RegistryTarget
-    from mlci.names import stage_for
-
-    loaded = config_module.load(config_path)
-    settings = getattr(loaded.config.deploy.production, section)
-    target = None
-    if not no_registry and model_version:
-        ctx = open_registry(
-            model=None, config_path=config_path, backend=None, root=Path("."),
-            tracking_uri=None, push=push,
-        )  # fmt: skip
-        stages = ctx.config.registry.stages if ctx.config is not None else None
-        target = RegistryTarget(
-            registry=ctx.registry,
-            model=ctx.model,
-            to_stage=stage_for("production", stages),
-            from_stage=stage_for(from_stage, stages) if from_stage else None,
-        )
-    return settings, target
-
-
 def _echo_interval(record: Any) -> None:
     from mlci.deploy.report import interval_line
 
@@ -1023,7 +995,7 @@ def canary_deploy_cmd(
     from mlci.deploy import configure
 
     def rollout() -> canary_deploy.CanaryDeployResult:
-        settings, target = _rollout_setup(
+        settings, target = canary_deploy.setup(
             config_path, "canary", model_version=model_version, no_registry=no_registry,
             from_stage=from_stage, push=push,
         )  # fmt: skip
@@ -1069,11 +1041,11 @@ def blue_green_deploy_cmd(
     """
     import dataclasses
 
-    from mlci.commands import blue_green_deploy
+    from mlci.commands import blue_green_deploy, canary_deploy
     from mlci.deploy import configure
 
     def rollout() -> blue_green_deploy.BlueGreenDeployResult:
-        settings, target = _rollout_setup(
+        settings, target = canary_deploy.setup(
             config_path, "blue_green", model_version=model_version, no_registry=no_registry,
             from_stage=from_stage, push=push,
         )  # fmt: skip
@@ -1121,17 +1093,12 @@ def canary_analyze_cmd(
     Exit codes: 0 healthy, 1 unhealthy, 2 bad input (URL, durations, PromQL,
     unreachable Prometheus).
     """
-    from mlci import config as config_module
     from mlci.commands import canary_analyze
-    from mlci.config import Canary
 
     def analyze() -> canary_analyze.CanaryAnalyzeResult:
-        settings: Any = Canary()
-        if config_path.is_file() or config_path != Path("mlci.yaml"):
-            settings = config_module.load(config_path).config.deploy.production.canary
         return canary_analyze.run(
-            settings=settings, prometheus_url=prometheus_url, lookback=lookback,
-            duration=duration, interval=interval,
+            settings=canary_analyze.settings_from(config_path), prometheus_url=prometheus_url,
+            lookback=lookback, duration=duration, interval=interval,
             on_interval=_echo_interval if duration else None,
         )  # fmt: skip
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from mlci.commands import Result
@@ -49,6 +50,17 @@ class CanaryAnalyzeResult(Result):
 
     def failures(self) -> Sequence[str]:
         return [] if self.ok else [f"canary unhealthy: {self.reason}"]
+
+
+def settings_from(config_path: Path) -> Any:
+    """``deploy.production.canary`` of ``config_path``; the defaults when the default
+    ``mlci.yaml`` is absent (another file named must exist)."""
+    from mlci import config as config_module
+    from mlci.config import Canary
+
+    if config_path.is_file() or config_path != Path("mlci.yaml"):
+        return config_module.load(config_path).config.deploy.production.canary
+    return Canary()
 
 
 def run(

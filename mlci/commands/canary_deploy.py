@@ -151,6 +151,34 @@ class RegistryTarget:
     from_stage: str | None
 
 
+def setup(
+    config_path: Path, section: str, *, model_version: str | None, no_registry: bool,
+    from_stage: str, push: bool,
+) -> tuple[Any, RegistryTarget | None]:  # fmt: skip
+    """A rollout command's ``deploy.production.<section>`` and, unless ``no_registry`` or no
+    ``model_version``, the registry its promotion moves: production (through
+    ``registry.stages``), refused unless the version holds ``from_stage`` ('' for any)."""
+    from mlci import config as config_module
+    from mlci.commands._registry import open_registry
+    from mlci.names import stage_for
+
+    loaded = config_module.load(config_path)
+    settings = getattr(loaded.config.deploy.production, section)
+    if no_registry or not model_version:
+        return settings, None
+    ctx = open_registry(
+        model=None, config_path=config_path, backend=None, root=Path("."),
+        tracking_uri=None, push=push,
+    )  # fmt: skip
+    target = RegistryTarget(
+        registry=ctx.registry,
+        model=ctx.model,
+        to_stage=stage_for("production", ctx.stages),
+        from_stage=stage_for(from_stage, ctx.stages) if from_stage else None,
+    )
+    return settings, target
+
+
 def run(
     *,
     settings: Any,
