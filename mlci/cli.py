@@ -291,12 +291,21 @@ def check_cmd(config_path: Path, strict: bool) -> None:
     help="Where <owner>/<repo> of each action is fetched from (a mirror, a file:// path). "
     "Env: MLCI_PIN_REMOTE_BASE.",
 )
+@click.option(
+    "--mlci-source",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="For mlci's maintainers: refresh the checkout of mlci's source at DIR instead — "
+    "mlci/action_pins.json, .github/action-pins.json and every pinned uses: line of those "
+    "actions in actions/*/action.yml and .github/workflows; regenerates nothing.",
+)
 def pin_cmd(
     config_path: Path,
     specs: tuple[str, ...],
     pin_mlci: bool,
     mlci_version: str | None,
     remote_base: str,
+    mlci_source: Path | None,
 ) -> None:
     """Refresh the commit SHAs the workflows pin actions to, then regenerate.
 
@@ -306,7 +315,13 @@ def pin_cmd(
     `git ls-remote <remote>/<owner>/<repo> 'refs/tags/v*'`, picks the newest
     vX.Y.Z within the major version in use (or the VERSION named), records
     it in .mlci/pins.lock.json (which overrides the table shipped with mlci)
-    and runs `mlci generate`. Exit 2 when a remote cannot be read.
+    and runs `mlci generate`. Exit 2 when a remote cannot be read; then
+    nothing is written.
+
+    \b
+    Maintainers of mlci: `mlci pin --mlci-source .` in mlci's checkout writes
+    the same resolution into the shipped table and the composite actions, so
+    the actions and the generated workflows pin the same commits.
     """
     from mlci.commands import pin
 
@@ -318,6 +333,7 @@ def pin_cmd(
         mlci=pin_mlci,
         mlci_version=mlci_version,
         remote_base=remote_base,
+        mlci_source=mlci_source,
     )
 
 
