@@ -240,16 +240,6 @@ def loads(text: str, *, where: str) -> Manifest:
     return from_dict(data, where=where)
 
 
-def load(path: Path) -> Manifest:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such model manifest") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the model manifest: {exc}") from None
-    return loads(text, where=str(path))
-
-
 # --------------------------------------------------------------------------- the record
 
 #: Where a version's files are kept (``registry.store``); ``none`` keeps only the digest.
@@ -373,7 +363,6 @@ __all__ = [
     "differences",
     "files_from_dict",
     "from_dict",
-    "load",
     "loads",
     "scan",
     "sha256_file",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlci import emit, render, update
+from mlci import emit, files, render, update
 from mlci.config import CONFIG_FILE, DEFAULT_ACTIONS_REPOSITORY, Config, parse
 from mlci.detect import Detected, Placeholder, detect, model_name
 from mlci.errors import UsageError
@@ -298,10 +298,9 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
             config_name=CONFIG_FILE,
         )[render.ZIZMOR]
         _, policy_body = split_header(policy)
-        new = merge_policy(
-            zizmor_path.read_text(encoding="utf-8"), policy_body, source=render.ZIZMOR
-        )
-        if new != zizmor_path.read_text(encoding="utf-8"):
+        current = files.read_text(zizmor_path, what="zizmor policy")
+        new = merge_policy(current, policy_body, source=render.ZIZMOR)
+        if new != current:
             render.write_atomic(zizmor_path, new)
             merged.append(render.ZIZMOR)
     render.write_atomic(root / CONFIG_FILE, text)

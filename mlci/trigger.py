@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlci import git
 from mlci.errors import UsageError, one_line
+from mlci.files import read_text_if_exists
+from mlci.names import stage_for
 
 if TYPE_CHECKING:
     from mlci.config import Config
@@ -417,7 +419,7 @@ def _check_drift(
     model = config.registry.model
     if rev in ("production", "latest"):
         if rev == "production":
-            stage = config.registry.stages.production
+            stage = stage_for("production", config.registry.stages)
             held = registry.resolve(model, stage)
             if held is None:
                 return Check(
@@ -512,14 +514,9 @@ def _metric_from_csv(text: str, metric: str, source: str) -> Any:
 
 def read_metric(path: Path, metric: str) -> tuple[Any, bool]:
     """The metric's raw value in a monitoring export, and whether the file exists."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text_if_exists(path, what="monitoring export")
+    if text is None:
         return None, False
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"{path}: cannot read the monitoring export: {one_line(str(exc))}"
-        ) from None
     if path.suffix.lower() == ".csv":
         return _metric_from_csv(text, metric, str(path)), True
     try:

@@ -316,7 +316,14 @@ def test_usage_errors_exit_2(
         "report", "--from-report", "other.json", "--pr", "3", "--repo", REPO, cwd=tmp_path, env=env
     )
     assert wrong.returncode == 2 and "not a validate-model report" in wrong.stderr
-    assert "Traceback" not in no_pr.stderr + no_repo.stderr + missing.stderr + wrong.stderr
+    (tmp_path / "binary.json").write_bytes(b'{"passed": "\xff\xfe"}')
+    binary = mlci(
+        "report", "--from-report", "binary.json", "--pr", "3", "--repo", REPO, cwd=tmp_path, env=env
+    )
+    assert binary.returncode == 2, binary.stderr
+    assert binary.stderr == "mlci: error: binary.json: is not UTF-8 text\n"
+    outputs = no_pr.stderr + no_repo.stderr + missing.stderr + wrong.stderr + binary.stderr
+    assert "Traceback" not in outputs
 
 
 def test_no_such_pull_request_exits_2(

@@ -216,6 +216,10 @@ def test_malformed_export_and_missing_bounds_exit_2(
     proc = decide(mlci, repo)
     assert proc.returncode == 2
     assert proc.stderr.startswith("mlci: error: monitoring/metrics.json:1: malformed JSON")
+    (repo / "monitoring" / "metrics.json").write_bytes(b'{"accuracy": "\xff\xfe"}')
+    proc = decide(mlci, repo)
+    assert proc.returncode == 2, "a binary export is bad input, not an unexpected error"
+    assert proc.stderr == "mlci: error: monitoring/metrics.json: is not UTF-8 text\n"
     commit(repo, {"mlci.yaml": DECAY.replace("    min: 0.85\n", "")}, "no bounds")
     proc = decide(mlci, repo)
     assert proc.returncode == 2

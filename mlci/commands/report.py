@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from mlci.commands import Result
 from mlci.errors import UsageError
+from mlci.files import read_text
 from mlci.github import Forbidden, GitHub, GitHubError, NotFound
 
 MARKER_PREFIX = "<!-- mlci:report"
@@ -58,12 +59,7 @@ class PullRequest:
 
 
 def _load_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such {what}") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    text = read_text(path, what=what)
     try:
         data = json.loads(text)
     except ValueError as exc:

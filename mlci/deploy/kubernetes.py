@@ -33,6 +33,7 @@ import yaml
 
 from mlci.deploy.kubectl import Kubectl, KubectlError
 from mlci.errors import UsageError
+from mlci.files import read_text
 
 if TYPE_CHECKING:
     from mlci.config import RolloutRouter
@@ -204,7 +205,7 @@ def load_manifests(kubectl: Kubectl, directory: Path) -> list[dict[str, Any]]:
         files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
         if not files:
             raise UsageError(f"router.manifests: {directory} holds no .yaml files")
-        texts = [f.read_text() for f in files]
+        texts = [read_text(f, what="manifest") for f in files]
     docs: list[dict[str, Any]] = []
     for text in texts:
         try:
