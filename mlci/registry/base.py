@@ -206,7 +206,8 @@ def refuse_failed_verdict(version: ModelVersion) -> None:
 
 
 def check_promotion_names(model: str, to_stage: str, from_stage: str | None) -> None:
-    """The names a promotion takes are valid, and it moves between two different stages."""
+    """The names a promotion (or a rollback: no ``from_stage``) takes are valid, and a promotion
+    moves between two different stages."""
     check_name(model, what="model name")
     check_name(to_stage, what="stage")
     if from_stage is not None:

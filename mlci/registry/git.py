@@ -492,8 +492,7 @@ class GitRegistry:
         )
 
     def rollback(self, model: str, stage: str) -> Promotion:
-        check_name(model, what="model name")
-        check_name(stage, what="stage")
+        check_promotion_names(model, stage, None)
         self._sync()
         state = self._read(model)
         current, restore = rollback_target(model, stage, self._events(model, state))

@@ -20,6 +20,8 @@ from typing import Any
 
 from mlci.errors import UsageError
 
+# GTO's own name pattern, deliberately looser than mlci.names.NAME (it takes "a//b"): the
+# tag reader must parse every tag GTO writes; what mlci writes is checked by names.check_name.
 _NAME = r"[a-z0-9](?:[a-z0-9-/]*[a-z0-9])?"
 _NUM = r"(?:0|[1-9]\d*)"
 _PRE = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"

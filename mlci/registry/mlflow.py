@@ -646,8 +646,7 @@ class MlflowRegistry:
         )
 
     def rollback(self, model: str, stage: str) -> Promotion:
-        check_name(model, what="model name")
-        check_name(stage, what="stage")
+        check_promotion_names(model, stage, None)
         self._registered_model(model)
         with self._lock(model):
             registered = self._registered_model(model)
