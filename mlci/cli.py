@@ -1005,33 +1005,22 @@ def canary_deploy_cmd(
     Exit codes: 0 promoted, 1 rolled back (or the registry refused the move),
     2 bad input before any traffic moved (config, router, Prometheus).
     """
-    import dataclasses
-
     from mlci.commands import canary_deploy
-    from mlci.deploy import configure
 
-    def rollout() -> canary_deploy.CanaryDeployResult:
-        settings, target = canary_deploy.setup(
-            config_path, "canary", model_version=model_version, no_registry=no_registry,
-            from_stage=from_stage, push=push,
-        )  # fmt: skip
-        result = canary_deploy.run(
-            settings=settings,
-            cwd=Path.cwd(),
-            overrides=configure.Overrides(
-                prometheus_url=prometheus_url,
-                interval=interval,
-                steps=canary_deploy.steps_option(steps),
-                duration=duration,
-            ),
-            model_version=model_version,
-            registry=target,
-            env=configure.deploy_env(),
-            on_interval=_echo_interval,
-        )
-        return dataclasses.replace(result, printed_live=True)
-
-    _publish(rollout, "canary-deploy")
+    _publish(
+        canary_deploy.run,
+        "canary-deploy",
+        config_path=config_path,
+        prometheus_url=prometheus_url,
+        interval=interval,
+        model_version=model_version,
+        no_registry=no_registry,
+        from_stage=from_stage,
+        push=push,
+        steps=steps,
+        duration=duration,
+        on_interval=_echo_interval,
+    )
 
 
 @cli.command("blue-green-deploy", context_settings=CONTEXT_SETTINGS)
@@ -1055,30 +1044,21 @@ def blue_green_deploy_cmd(
     \b
     Exit codes: 0 promoted, 1 rolled back, 2 bad input before any traffic moved.
     """
-    import dataclasses
+    from mlci.commands import blue_green_deploy
 
-    from mlci.commands import blue_green_deploy, canary_deploy
-    from mlci.deploy import configure
-
-    def rollout() -> blue_green_deploy.BlueGreenDeployResult:
-        settings, target = canary_deploy.setup(
-            config_path, "blue_green", model_version=model_version, no_registry=no_registry,
-            from_stage=from_stage, push=push,
-        )  # fmt: skip
-        result = blue_green_deploy.run(
-            settings=settings,
-            cwd=Path.cwd(),
-            overrides=configure.Overrides(
-                prometheus_url=prometheus_url, interval=interval, duration=verify_duration
-            ),
-            model_version=model_version,
-            registry=target,
-            env=configure.deploy_env(),
-            on_interval=_echo_interval,
-        )
-        return dataclasses.replace(result, printed_live=True)
-
-    _publish(rollout, "blue-green-deploy")
+    _publish(
+        blue_green_deploy.run,
+        "blue-green-deploy",
+        config_path=config_path,
+        prometheus_url=prometheus_url,
+        interval=interval,
+        model_version=model_version,
+        no_registry=no_registry,
+        from_stage=from_stage,
+        push=push,
+        verify_duration=verify_duration,
+        on_interval=_echo_interval,
+    )
 
 
 @cli.command("canary-analyze", context_settings=CONTEXT_SETTINGS)
@@ -1111,14 +1091,16 @@ def canary_analyze_cmd(
     """
     from mlci.commands import canary_analyze
 
-    def analyze() -> canary_analyze.CanaryAnalyzeResult:
-        return canary_analyze.run(
-            settings=canary_analyze.settings_from(config_path), prometheus_url=prometheus_url,
-            lookback=lookback, duration=duration, interval=interval,
-            on_interval=_echo_interval if duration else None,
-        )  # fmt: skip
-
-    _publish(analyze, "canary-analyze")
+    _publish(
+        canary_analyze.run,
+        "canary-analyze",
+        config_path=config_path,
+        prometheus_url=prometheus_url,
+        lookback=lookback,
+        duration=duration,
+        interval=interval,
+        on_interval=_echo_interval,
+    )
 
 
 # --------------------------------------------------------------------------- fetch-model
@@ -1228,12 +1210,9 @@ def doctor_cmd(config_path: Path) -> None:
     2 invalid mlci.yaml.
     Example:  mlci doctor --config mlci.yaml
     """
-    from mlci import config as config_module
     from mlci.commands import doctor
 
-    loaded = config_module.load(config_path)
-    root = config_path.parent if str(config_path.parent) else Path(".")
-    _publish(doctor.run, "doctor", config=loaded.config, root=root)
+    _publish(doctor.run, "doctor", config_path=config_path)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -108,7 +108,7 @@ def test_init_writes_steps_that_run_on_each_shape(shape: str, tmp_path: Path) ->
     for key, expected in EXPECTED[shape].items():
         assert value(loaded, key) == expected, key
     # what init checks after writing: every step's preconditions hold
-    checked = doctor.run(config=loaded, root=repo)
+    checked = doctor.run(config_path=repo / "mlci.yaml")
     assert checked.ok, checked.render_text()
     # every test folder named holds tests, and only those run
     pipeline = (repo / render.PIPELINE).read_text()

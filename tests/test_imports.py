@@ -103,3 +103,40 @@ def test_only_the_cli_imports_commands() -> None:
         if not name.startswith("mlci.commands") and any(d.startswith("mlci.commands") for d in deps)
     }
     assert importers == {"mlci.cli"}
+
+
+def commands_importing_commands(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Modules under ``mlci.commands`` that import a command module (``mlci.commands.<name>``,
+    not the package and not a private ``_shared`` module) other than themselves."""
+    commands = {
+        name
+        for name in graph
+        if name.startswith("mlci.commands.") and not name.rpartition(".")[2].startswith("_")
+    }
+    return {
+        name: deps & commands
+        for name, deps in graph.items()
+        if name.startswith("mlci.commands") and deps & commands
+    }
+
+
+def test_the_command_check_sees_a_command_importing_a_command() -> None:
+    graph = {
+        "mlci.commands": set(),
+        "mlci.commands._shared": {"mlci.commands"},
+        "mlci.commands.a": {"mlci.commands", "mlci.commands._shared"},
+        "mlci.commands.b": {"mlci.commands.a"},
+        "mlci.commands._c": {"mlci.commands.b"},
+        "mlci.cli": {"mlci.commands.a", "mlci.commands.b"},
+    }
+    assert commands_importing_commands(graph) == {
+        "mlci.commands.b": {"mlci.commands.a"},
+        "mlci.commands._c": {"mlci.commands.b"},
+    }
+
+
+def test_commands_do_not_import_commands() -> None:
+    # What two commands share lives in a private module (mlci/commands/_registry.py,
+    # _rollout.py, _doctor.py) or outside mlci/commands: a command stays one file to read.
+    assert "mlci.commands._rollout" in GRAPH["mlci.commands.canary_deploy"]
+    assert commands_importing_commands(GRAPH) == {}

@@ -16,6 +16,12 @@ A command module holds what is particular to the command: gathering its inputs
 ...), and the text, Markdown and outputs of its result. Errors are raised
 (:class:`mlci.errors.UsageError` and friends, exit 2) or returned as a result
 that is not ``ok`` (exit 1).
+
+A command never imports another command: what two of them share lives in a
+private module here (``_registry.py``: the registry commands' registry and
+names; ``_rollout.py``: the rollout commands' result and registry move;
+``_doctor.py``: the checks of ``doctor`` that ``init`` runs too) or in a domain
+module. ``tests/test_imports.py`` checks both.
 """
 
 from __future__ import annotations

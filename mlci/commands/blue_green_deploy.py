@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.commands.canary_deploy import RegistryTarget, RolloutResult, record_promotion
+from mlci.commands._rollout import RegistryTarget, RolloutResult, record_promotion, setup
 from mlci.deploy import configure
 from mlci.deploy.judge import IntervalRecord
 from mlci.deploy.rollout import Clock
@@ -64,6 +64,39 @@ def verifier(
 
 def run(
     *,
+    config_path: Path,
+    prometheus_url: str | None = None,
+    interval: str | None = None,
+    model_version: str | None = None,
+    no_registry: bool = False,
+    from_stage: str = "staging",
+    push: bool = False,
+    verify_duration: str | None = None,
+    on_interval: Callable[[IntervalRecord], None] | None = None,
+) -> BlueGreenDeployResult:
+    """``mlci blue-green-deploy``: ``deploy.production.blue_green`` of ``config_path``, the
+    flags overriding it, rolled out from the current directory with the deploy step's
+    environment (:func:`mlci.deploy.configure.deploy_env`); the registry's production
+    stage moves after a promotion unless ``no_registry`` or no ``model_version``."""
+    settings, target = setup(
+        config_path, "blue_green", model_version=model_version, no_registry=no_registry,
+        from_stage=from_stage, push=push,
+    )  # fmt: skip
+    return rollout(
+        settings=settings,
+        cwd=Path.cwd(),
+        overrides=configure.Overrides(
+            prometheus_url=prometheus_url, interval=interval, duration=verify_duration
+        ),
+        model_version=model_version,
+        registry=target,
+        env=configure.deploy_env(),
+        on_interval=on_interval,
+    )
+
+
+def rollout(
+    *,
     settings: Any,
     cwd: Path,
     overrides: configure.Overrides | None = None,
@@ -96,4 +129,7 @@ def run(
         on_interval=on_interval,
     )
     move = record_promotion(outcome, registry, model_version)
-    return BlueGreenDeployResult(outcome=outcome, model_version=model_version, registry=move)
+    return BlueGreenDeployResult(
+        outcome=outcome, model_version=model_version, registry=move,
+        printed_live=on_interval is not None,
+    )  # fmt: skip

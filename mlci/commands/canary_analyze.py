@@ -65,6 +65,25 @@ def settings_from(config_path: Path) -> Any:
 
 def run(
     *,
+    config_path: Path,
+    prometheus_url: str | None = None,
+    lookback: str | None = None,
+    duration: str | None = None,
+    interval: str | None = None,
+    on_interval: Callable[[IntervalRecord], None] | None = None,
+) -> CanaryAnalyzeResult:
+    """``mlci canary-analyze``: judge with the checks of ``deploy.production.canary`` of
+    ``config_path`` (the defaults when the default ``mlci.yaml`` is absent).
+    ``on_interval`` sees each interval as it is judged live (``duration``); a replay
+    (``lookback``) is judged at once and only reported in the result."""
+    return analyze(
+        settings=settings_from(config_path), prometheus_url=prometheus_url, lookback=lookback,
+        duration=duration, interval=interval, on_interval=on_interval if duration else None,
+    )  # fmt: skip
+
+
+def analyze(
+    *,
     settings: Any,
     prometheus_url: str | None = None,
     lookback: str | None = None,

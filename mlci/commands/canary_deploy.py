@@ -7,114 +7,17 @@ retired, the registry's production stage moved to the version) or *rolled back*
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlci.commands import Result
+from mlci.commands._rollout import RegistryTarget, RolloutResult, record_promotion, setup
 from mlci.deploy import configure
 from mlci.deploy.judge import IntervalRecord
-from mlci.deploy.report import interval_line, intervals_table
-from mlci.deploy.rollout import Clock, Outcome, Schedule
+from mlci.deploy.rollout import Clock, Schedule
 from mlci.deploy.rollout import canary as run_canary
-from mlci.errors import CheckFailed, MlciError, UsageError
-
-
-@dataclass(frozen=True)
-class RegistryMove:
-    """What happened to the registry's production stage after the rollout."""
-
-    model: str
-    version: str
-    stage: str
-    moved: bool
-    previous: str | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class RolloutResult(Result):
-    outcome: Outcome
-    model_version: str | None = None
-    registry: RegistryMove | None = None
-    #: the CLI printed each interval as it was judged; the final text is the verdict only
-    printed_live: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome.promoted and (self.registry is None or self.registry.error is None)
-
-    @property
-    def title(self) -> str:
-        return "canary" if self.outcome.strategy == "canary" else "blue-green deployment"
-
-    def _headline(self) -> str:
-        o = self.outcome
-        what = f" {self.model_version}" if self.model_version else ""
-        if o.promoted:
-            return f"{self.title}{what} promoted: {o.reason}"
-        return f"{self.title}{what} rolled back at {o.reached}%: {o.reason}"
-
-    def _rollback_line(self) -> str | None:
-        o = self.outcome
-        if o.rollback_ok is None:
-            return None
-        if o.rollback_ok:
-            return "rollback: done — all traffic is back on the previous version"
-        return f"rollback: FAILED — {o.rollback_error}; check the traffic split by hand"
-
-    def _registry_line(self) -> str | None:
-        r = self.registry
-        if r is None:
-            return None
-        if r.error:
-            return f"registry: {r.stage} NOT moved to {r.version}: {r.error}"
-        if not r.moved:
-            return f"registry: {r.model} {r.version} already holds {r.stage}"
-        return f"registry: {r.model} {r.stage} → {r.version} (previous: {r.previous or 'none'})"
-
-    def render_text(self) -> str:
-        lines = [] if self.printed_live else [interval_line(r) for r in self.outcome.intervals]
-        lines.append(self._headline())
-        lines.extend(x for x in (self._rollback_line(), self._registry_line()) if x)
-        return "\n".join(lines) + "\n"
-
-    def render_markdown(self) -> str:
-        o = self.outcome
-        icon = "✅" if o.promoted else "❌"
-        parts = [
-            f"### {icon} {self.title.capitalize()} {o.decision}"
-            + (f": `{self.model_version}`" if self.model_version else ""),
-            "",
-            f"**Reason:** {o.reason}",
-            "",
-            f"Steps {', '.join(f'{w}%' for w in o.steps)} · reached {o.reached}% · "
-            f"{len(o.intervals)} intervals · {o.seconds / 60:.1f} min",
-            "",
-        ]
-        for line in (self._rollback_line(), self._registry_line()):
-            if line:
-                parts.extend([f"- {line}", ""])
-        parts.append(intervals_table(o.intervals))
-        return "\n".join(parts)
-
-    def outputs(self) -> Mapping[str, str]:
-        out = {"decision": self.outcome.decision, "reason": self.outcome.reason}
-        if self.model_version:
-            out["model_version"] = self.model_version
-        return out
-
-    def failures(self) -> Sequence[str]:
-        if not self.outcome.promoted:
-            return [self._headline()]
-        if self.registry is not None and self.registry.error:
-            return [str(self._registry_line())]
-        return []
-
-    def failure(self) -> str:
-        reasons = list(self.failures())
-        return reasons[0] if reasons else ""
+from mlci.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -122,64 +25,44 @@ class CanaryDeployResult(RolloutResult):
     pass
 
 
-def move_registry(
-    registry: Any,
-    *,
-    model: str,
-    version: str,
-    to_stage: str,
-    from_stage: str | None,
-) -> RegistryMove:
-    """Promote ``version`` to ``to_stage`` through the registry interface; failures are reported."""
-    try:
-        promotion = registry.promote(model, version, to_stage=to_stage, from_stage=from_stage)
-    except (CheckFailed, MlciError) as exc:
-        return RegistryMove(model, version, to_stage, moved=False, error=str(exc))
-    return RegistryMove(
-        model, promotion.version, to_stage, moved=bool(promotion.changed),
-        previous=promotion.previous,
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class RegistryTarget:
-    """Where a promoted version is recorded: an open registry and the stage names."""
-
-    registry: Any
-    model: str
-    to_stage: str
-    from_stage: str | None
-
-
-def setup(
-    config_path: Path, section: str, *, model_version: str | None, no_registry: bool,
-    from_stage: str, push: bool,
-) -> tuple[Any, RegistryTarget | None]:  # fmt: skip
-    """A rollout command's ``deploy.production.<section>`` and, unless ``no_registry`` or no
-    ``model_version``, the registry its promotion moves: production (through
-    ``registry.stages``), refused unless the version holds ``from_stage`` ('' for any)."""
-    from mlci import config as config_module
-    from mlci.commands._registry import open_registry
-    from mlci.names import stage_for
-
-    loaded = config_module.load(config_path)
-    settings = getattr(loaded.config.deploy.production, section)
-    if no_registry or not model_version:
-        return settings, None
-    ctx = open_registry(
-        model=None, config_path=config_path, backend=None, root=Path("."),
-        tracking_uri=None, push=push,
-    )  # fmt: skip
-    target = RegistryTarget(
-        registry=ctx.registry,
-        model=ctx.model,
-        to_stage=stage_for("production", ctx.stages),
-        from_stage=stage_for(from_stage, ctx.stages) if from_stage else None,
-    )
-    return settings, target
-
-
 def run(
+    *,
+    config_path: Path,
+    prometheus_url: str | None = None,
+    interval: str | None = None,
+    model_version: str | None = None,
+    no_registry: bool = False,
+    from_stage: str = "staging",
+    push: bool = False,
+    steps: str | None = None,
+    duration: str | None = None,
+    on_interval: Callable[[IntervalRecord], None] | None = None,
+) -> CanaryDeployResult:
+    """``mlci canary-deploy``: ``deploy.production.canary`` of ``config_path``, the flags
+    overriding it, rolled out from the current directory with the deploy step's
+    environment (:func:`mlci.deploy.configure.deploy_env`); the registry's production
+    stage moves after a promotion unless ``no_registry`` or no ``model_version``."""
+    settings, target = setup(
+        config_path, "canary", model_version=model_version, no_registry=no_registry,
+        from_stage=from_stage, push=push,
+    )  # fmt: skip
+    return rollout(
+        settings=settings,
+        cwd=Path.cwd(),
+        overrides=configure.Overrides(
+            prometheus_url=prometheus_url,
+            interval=interval,
+            steps=steps_option(steps),
+            duration=duration,
+        ),
+        model_version=model_version,
+        registry=target,
+        env=configure.deploy_env(),
+        on_interval=on_interval,
+    )
+
+
+def rollout(
     *,
     settings: Any,
     cwd: Path,
@@ -212,18 +95,9 @@ def run(
         on_interval=on_interval,
     )
     move = record_promotion(outcome, registry, model_version)
-    return CanaryDeployResult(outcome=outcome, model_version=model_version, registry=move)
-
-
-def record_promotion(
-    outcome: Outcome, registry: RegistryTarget | None, model_version: str | None
-) -> RegistryMove | None:
-    """After a promotion, move the registry's production stage (a rollback leaves it)."""
-    if not (outcome.promoted and registry is not None and model_version):
-        return None
-    return move_registry(
-        registry.registry, model=registry.model, version=model_version,
-        to_stage=registry.to_stage, from_stage=registry.from_stage,
+    return CanaryDeployResult(
+        outcome=outcome, model_version=model_version, registry=move,
+        printed_live=on_interval is not None,
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlci import scaffold
 from mlci.commands import Result
-from mlci.commands.doctor import DoctorResult
+from mlci.commands._doctor import DoctorResult, diagnose
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,11 @@ class InitResult(Result):
 def run(*, root: Path, answers: scaffold.Answers, force: bool = False) -> InitResult:
     """Write mlci.yaml and the workflows into ``root`` (asking happens before, in the CLI)."""
     from mlci import render
-    from mlci.commands import doctor
 
     scaffolded = scaffold.init(root=root, answers=answers, force=force)
     return InitResult(
         root=root,
         scaffolded=scaffolded,
-        doctor=doctor.run(config=scaffolded.config, root=root),
+        doctor=diagnose(config=scaffolded.config, root=root),
         notices=tuple(render.notices(scaffolded.config)),
     )

@@ -1,0 +1,250 @@
+"""What ``mlci doctor`` and ``mlci init`` share: would each generated step run here?
+
+Checks the preconditions of the steps mlci.yaml describes, from files only (it
+runs nothing): files named in mlci.yaml exist, test folders hold tests, the
+train script exists and gets the arguments it requires, the metrics file is one
+the training plausibly writes, the tools the lint, test, train and data steps
+call are installed by the install step, the gate has a threshold. ``mlci doctor``
+runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it wrote; a
+"problem" fails (exit 1), a "warning" does not.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlci.commands import Result
+from mlci.config import Config
+from mlci.detect import holds_tests, read, required_arguments
+
+# The first word of a command -> the distribution that provides it.
+_TOOLS = {
+    "pytest": "pytest",
+    "ruff": "ruff",
+    "flake8": "flake8",
+    "dvc": "dvc",
+    "pre-commit": "pre-commit",
+    "mlflow": "mlflow",
+    "black": "black",
+    "mypy": "mypy",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    level: str  # "ok" | "warning" | "problem"
+    message: str
+
+
+@dataclass(frozen=True)
+class DoctorResult(Result):
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.level == "problem" for c in self.checks)
+
+    @property
+    def problems(self) -> list[str]:
+        return [c.message for c in self.checks if c.level == "problem"]
+
+    @property
+    def cautions(self) -> list[str]:
+        return [c.message for c in self.checks if c.level == "warning"]
+
+    def render_text(self) -> str:
+        marks = {"ok": "ok     ", "warning": "warning", "problem": "PROBLEM"}
+        lines = [f"{marks[c.level]} {c.message}" for c in self.checks]
+        problems, warnings = len(self.problems), len(self.cautions)
+        lines.append(
+            f"doctor: {problems} problem{'s' if problems != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''}"
+        )
+        return "\n".join(lines) + "\n"
+
+    def render_markdown(self) -> str:
+        icons = {"ok": "✅", "warning": "⚠️", "problem": "❌"}
+        return "### mlci doctor\n\n" + "".join(
+            f"- {icons[c.level]} {c.message}\n" for c in self.checks
+        )
+
+    def warnings(self) -> list[str]:
+        return self.cautions
+
+    def failures(self) -> list[str]:
+        return self.problems
+
+
+def _words(command: str) -> list[list[str]]:
+    """The simple commands of a shell line (split at &&, ||, ;, |), each as words."""
+    out = []
+    for part in re.split(r"&&|\|\||;|\|", command):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            words = part.split()
+        while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+            words = words[1:]  # VAR=value command
+        if words:
+            out.append(words)
+    return out
+
+
+def _tool_of(words: list[str]) -> str | None:
+    """The distribution a command needs: ``python -m pytest`` -> pytest, ``dvc repro`` -> dvc."""
+    if words[0] in ("python", "python3") and len(words) > 2 and words[1] == "-m":
+        return _TOOLS.get(words[2])
+    return _TOOLS.get(words[0])
+
+
+def _installed_text(root: Path, config: Config) -> str:
+    """Everything the install step installs, as text to search for distribution names."""
+    command = config.install.command
+    if not command:
+        return "\n".join(read(root / f) or "" for f in config.install.requirements).lower()
+    parts = [command]
+    for words in _words(command):
+        for index, word in enumerate(words[:-1]):
+            if word in ("-r", "--requirement"):
+                parts.append(read(root / words[index + 1]) or "")
+    if re.search(r"uv sync|poetry install|pip install .*(\s\.|\s-e|--group)", command):
+        parts.append(read(root / "pyproject.toml") or "")
+    return "\n".join(parts).lower()
+
+
+def _installs(text: str, tool: str) -> bool:
+    pattern = rf"(^|[\s\"'\[,(=]){re.escape(tool)}($|[\s\"'\]\[<>=~!,;)])"
+    return re.search(pattern, text, re.M) is not None
+
+
+def _script_of(words: list[str]) -> str | None:
+    if words[0] in ("python", "python3") and len(words) > 1 and words[1].endswith(".py"):
+        return words[1]
+    return None
+
+
+def diagnose(*, config: Config, root: Path) -> DoctorResult:
+    """Check the preconditions of every step ``config`` generates, in ``root``."""
+    checks: list[Check] = []
+
+    def ok(message: str) -> None:
+        checks.append(Check("ok", message))
+
+    def warn(message: str) -> None:
+        checks.append(Check("warning", message))
+
+    def problem(message: str) -> None:
+        checks.append(Check("problem", message))
+
+    # install: the files it names
+    for name in config.install.requirements:
+        if (root / name).is_file():
+            ok(f"install.requirements: {name} exists")
+        else:
+            problem(f"install.requirements: {name} does not exist; fix the path or remove it")
+    if not config.install.command and not config.install.requirements:
+        warn("install: nothing is installed (no requirements, no command); is that right?")
+
+    # tests: each folder holds tests
+    for kind in ("unit", "data", "model", "integration"):
+        folder = getattr(config.tests, kind)
+        if folder is None:
+            continue
+        if holds_tests(root / folder):
+            ok(f"tests.{kind}: {folder} holds tests")
+        elif (root / folder).is_dir():
+            problem(
+                f"tests.{kind}: {folder} holds no test_*.py or *_test.py (pytest would exit 5, "
+                f"'no tests ran'); set tests.{kind} to the folder with the tests, or null"
+            )
+        elif kind == "integration" and config.deploy.staging.endpoint is None:
+            pass  # not run without a staging deployment anyway
+        else:
+            problem(f"tests.{kind}: {folder} does not exist; set tests.{kind}: null to skip it")
+
+    # train: the script exists and gets its required arguments
+    for words in _words(config.train.command):
+        script = _script_of(words)
+        if script is None:
+            continue
+        if not (root / script).is_file():
+            problem(f"train.command: {script} does not exist")
+            continue
+        needed = required_arguments(root / script)
+        if needed and len(words) == 2:
+            problem(
+                f"train.command: {script} needs the arguments {', '.join(needed)}; "
+                "add them to train.command"
+            )
+        else:
+            ok(f"train.command: {script} exists")
+    if config.train.command.startswith("dvc ") and not (root / "dvc.yaml").is_file():
+        problem("train.command runs dvc but there is no dvc.yaml")
+
+    # metrics: plausibly written by the training
+    metrics = config.train.metrics_file
+    sources = [read(root / "dvc.yaml") or ""]
+    for words in _words(config.train.command):
+        script = _script_of(words)
+        if script:
+            sources.append(read(root / script) or "")
+    sources.append(config.train.command)
+    if (root / metrics).is_file() or any(metrics in text for text in sources):
+        ok(f"train.metrics_file: {metrics} is written by the training")
+    elif any(Path(metrics).name in text for text in sources):
+        ok(f"train.metrics_file: {metrics} is named by the training")
+    else:
+        warn(
+            f"train.metrics_file: {metrics} is not in the repository, not declared in dvc.yaml "
+            "and not named by the train script: make sure the training writes it, or the gate "
+            "fails"
+        )
+
+    # the gate
+    if config.validation.thresholds:
+        ok(f"validation.thresholds: {', '.join(config.validation.thresholds)}")
+    else:
+        warn(
+            "validation.thresholds is empty: the gate passes every model that trains (it warns "
+            "on every run); add e.g. accuracy: {min: 0.8}"
+        )
+
+    # tools the steps call are installed by the install step
+    installed = _installed_text(root, config)
+    commands = [("lint.commands", c) for c in config.lint.commands] + [
+        ("train.command", config.train.command)
+    ]
+    if any(getattr(config.tests, k) for k in ("unit", "data", "model", "integration")):
+        commands.append(("tests.command", config.tests.command))
+    if config.data.pull:
+        commands.append(("data.pull", config.data.pull))
+    if config.data.validate_command:
+        commands.append(("data.validate", config.data.validate_command))
+    seen: set[str] = set()
+    for key, command in commands:
+        for words in _words(command):
+            tool = _tool_of(words)
+            if tool is None or tool in seen:
+                continue
+            seen.add(tool)
+            if _installs(installed, tool):
+                ok(f"{key}: {tool} is installed by the install step")
+            else:
+                problem(
+                    f"{key} runs {tool}, which the install step does not install; add {tool} "
+                    "to a requirements file (install.requirements) or to install.command"
+                )
+
+    # DVC: a pull needs a remote
+    if config.data.pull and "dvc" in config.data.pull:
+        if "remote" not in (read(root / ".dvc" / "config") or ""):
+            problem("data.pull runs dvc pull, but .dvc/config names no remote")
+        else:
+            ok("data.pull: .dvc/config names a remote")
+
+    if config.image.enabled and not (root / config.image.dockerfile).is_file():
+        problem(f"image.dockerfile: {config.image.dockerfile} does not exist")
+    return DoctorResult(checks=tuple(checks))
