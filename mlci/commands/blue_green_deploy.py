@@ -7,8 +7,6 @@ is retired.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +17,7 @@ from mlci.deploy import configure
 from mlci.deploy.judge import IntervalRecord
 from mlci.deploy.rollout import Clock
 from mlci.deploy.rollout import blue_green as run_blue_green
-
-_TAIL = 400
+from mlci.deploy.shell import run_user_command
 
 
 @dataclass(frozen=True)
@@ -41,23 +38,9 @@ def verifier(
         return None
 
     def verify() -> str | None:
-        run_env = {**os.environ, **(env or {})}
-        if endpoint:
-            run_env["MLCI_ENDPOINT"] = endpoint
-        try:
-            proc = subprocess.run(
-                ["bash", "-c", command], cwd=cwd, env=run_env, capture_output=True,
-                text=True, timeout=timeout, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            return f"{command} timed out after {timeout:g}s"
-        except OSError as exc:
-            return f"{command} could not start: {exc}"
-        if proc.returncode == 0:
-            return None
-        tail = (proc.stdout + proc.stderr).strip().splitlines()
-        last = tail[-1][:_TAIL] if tail else ""
-        return f"{command} exited {proc.returncode}" + (f": {last}" if last else "")
+        extra = {**(env or {}), **({"MLCI_ENDPOINT": endpoint} if endpoint else {})}
+        ran = run_user_command(command, cwd=cwd, env=extra, timeout=timeout)
+        return None if ran.ok else f"{command} {ran.problem}"
 
     return verify
 

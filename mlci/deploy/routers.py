@@ -18,17 +18,15 @@ drives ``kubectl``.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from mlci.deploy.shell import run_user_command
 from mlci.errors import MlciError, UsageError
 
 DEFAULT_COMMAND_TIMEOUT = 600.0
-_OUTPUT_TAIL = 2000
 
 
 class RouterError(MlciError):
@@ -115,25 +113,11 @@ class CommandRouter:
 
     def _run(self, action: str, template: str, *, weight: int) -> None:
         command = template.replace("{weight}", str(weight))
-        env = {**os.environ, **self.env, "MLCI_WEIGHT": str(weight), "MLCI_ROLLOUT_ACTION": action}
-        try:
-            proc = subprocess.run(
-                ["bash", "-c", command], cwd=self.cwd, env=env, capture_output=True,
-                text=True, timeout=self.timeout, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            self.moves.append(Move(action, command, False, f"timed out after {self.timeout:g}s"))
-            raise RouterError(
-                f"router {action} ({command}) timed out after {self.timeout:g}s"
-            ) from None
-        except OSError as exc:
-            self.moves.append(Move(action, command, False, str(exc)))
-            raise RouterError(f"router {action} ({command}) could not start: {exc}") from None
-        output = (proc.stdout + proc.stderr)[-_OUTPUT_TAIL:]
-        self.moves.append(Move(action, command, proc.returncode == 0, output))
-        if proc.returncode != 0:
-            last = next((ln for ln in reversed(output.splitlines()) if ln.strip()), "")
-            raise RouterError(
-                f"router {action} ({command}) exited {proc.returncode}"
-                + (f": {last}" if last else "")
-            )
+        ran = run_user_command(
+            command, cwd=self.cwd, timeout=self.timeout,
+            env={**self.env, "MLCI_WEIGHT": str(weight), "MLCI_ROLLOUT_ACTION": action},
+        )  # fmt: skip
+        detail = ran.output if ran.returncode is not None else str(ran.problem)
+        self.moves.append(Move(action, command, ran.ok, detail))
+        if not ran.ok:
+            raise RouterError(f"router {action} ({command}) {ran.problem}")
