@@ -130,6 +130,22 @@ def test_outputs_and_summary_inside_actions(mlci: RunMlci, healthy: str, tmp_pat
     )
 
 
+def test_live_judging_prints_each_interval_once(
+    mlci: RunMlci, healthy: str, tmp_path: Path
+) -> None:
+    # --duration judges live: each interval is printed as it is judged, and not again at the end
+    # (2 s of sleeping; the recorded data is too coarse for 1 s windows: no evidence, exit 1)
+    proc = mlci(
+        "canary-analyze", "--prometheus-url", healthy, "--duration", "2s", "--interval", "1s",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [ln.split(":")[0] for ln in lines] == [
+        "interval 1 at 0%", "interval 2 at 0%", "canary unhealthy",
+    ]  # fmt: skip
+
+
 def test_no_data_is_unhealthy(mlci: RunMlci, healthy: str, tmp_path: Path) -> None:
     (tmp_path / "mlci.yaml").write_text(
         "version: 1\ntrain: {command: python train.py}\n"

@@ -28,13 +28,15 @@ class CanaryAnalyzeResult(Result):
     reason: str
     intervals: tuple[IntervalRecord, ...]
     mode: Literal["lookback", "live"]
+    #: each interval was reported as it was judged (``on_interval``); the text is the verdict
+    printed_live: bool = False
 
     @property
     def ok(self) -> bool:
         return self.decision == "healthy"
 
     def render_text(self) -> str:
-        lines = [interval_line(r) for r in self.intervals]
+        lines = [] if self.printed_live else [interval_line(r) for r in self.intervals]
         lines.append(f"canary {self.decision}: {self.reason}")
         return "\n".join(lines) + "\n"
 
@@ -130,4 +132,5 @@ def analyze(
         reason=record.reason,
         intervals=tuple(judge.records),
         mode="live" if live else "lookback",
+        printed_live=on_interval is not None,
     )
