@@ -70,13 +70,15 @@ class Report:
 
 
 def find_tool(name: str) -> str:
-    """The path of ``name``: on PATH, or beside this Python (a venv's bin/)."""
-    found = shutil.which(name)
-    if found:
-        return found
+    """The path of ``name``: beside this Python (the venv or pyenv version that installed
+    mlci[lint]), else on PATH. Beside first: a pyenv shim on PATH answers "command not
+    found" in a repository whose .python-version names another Python."""
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
+    found = shutil.which(name)
+    if found:
+        return found
     raise UsageError(f"{name} not found; install it with: pip install 'mlci[lint]'")
 
 

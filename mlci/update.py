@@ -345,7 +345,9 @@ def _user_actionlint(config_path: Path, *, dry_run: bool) -> list[str]:
 
 def _problem(change: Change) -> Problem | None:
     if change.kind == "write":
-        reason = "missing" if change.before is None else "stale"
+        # A file mlci deleted-and-recorded is "deleted" (kept deleted), never here: a missing
+        # file here is one mlci.yaml now generates and plain `mlci generate` writes.
+        reason = "not written yet" if change.before is None else "stale"
     elif change.kind == "merge":
         reason = "stale (mlci generate merges your hand edits into the new rendering)"
     elif change.kind == "conflict":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import RunMlci, write_config
+
+from mlci.lint import find_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +108,21 @@ def test_by_default_only_mlci_s_workflows_are_linted(git_repo: Path, mlci: RunMl
         "not linted; `mlci lint --all` lints every workflow)"
     )
     assert mlci("lint", "--all", cwd=git_repo).returncode == 1
+
+
+def test_the_tool_beside_this_python_wins_over_a_shim_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under pyenv, PATH's actionlint is a shim that fails ("command not found", exit 127) in
+    a repository whose .python-version names another Python; the one installed beside the
+    Python running mlci (mlci[lint]) is the right one."""
+    beside = Path(sys.executable).parent / "actionlint"
+    if not beside.is_file():
+        pytest.skip("actionlint is not installed beside this Python")
+    shim = tmp_path / "actionlint"
+    shim.write_text("#!/bin/sh\necho 'pyenv: actionlint: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert find_tool("actionlint") == str(beside)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_tool("actionlint") == str(beside), "PATH is not needed when it is beside"
