@@ -3,6 +3,10 @@ moves and blue-green's verification), run for real with bash."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,6 +57,47 @@ def test_a_timeout_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     ran = run_user_command("echo begun; exec sleep 10", cwd=tmp_path, timeout=0.3)
     assert not ran.ok and ran.returncode is None
     assert ran.problem == "timed out after 0.3s"
+
+
+def test_a_timeout_stops_what_the_command_started_and_keeps_its_output(tmp_path: Path) -> None:
+    """A user's command that starts a server in the background and then hangs: the
+    timeout stops the whole process group, not only bash, and what it printed is kept."""
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    ran = run_user_command(
+        f"sleep 30 & echo $! > {pid_file}; echo waiting; wait", cwd=tmp_path, timeout=1
+    )
+    assert time.monotonic() - started < 10, "the timeout did not wait for the background child"
+    assert ran.problem == "timed out after 1s" and ran.output == "waiting\n"
+    child = int(pid_file.read_text())
+    for _ in range(50):  # SIGKILL is asynchronous; a reaped or zombie child is stopped
+        status = Path(f"/proc/{child}/status")
+        if not status.exists() or "\nState:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the background child {child} outlived the timeout")
+
+
+def test_a_command_gets_no_stdin(tmp_path: Path) -> None:
+    """A command that reads stdin (a prompt) sees end of input at once instead of waiting
+    on the job's stdin until the timeout. The runner runs in a process whose stdin is a
+    pipe that stays open, as a job's can be (pytest's own stdin is /dev/null)."""
+    script = (
+        "import sys; from pathlib import Path; from mlci.deploy.shell import run_user_command;"
+        "ran = run_user_command('read -r answer; echo \"got [$answer] $?\"', cwd=Path('.'),"
+        " timeout=5); print(ran.problem or ran.output, end='')"
+    )
+    read_end, write_end = os.pipe()  # the write end stays open: no end of input
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, stdin=read_end,
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert proc.stdout == "got [] 1\n", proc.stdout + proc.stderr
 
 
 def test_a_command_that_cannot_start_is_a_problem(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The one place a rollout runs the user's own shell commands (router moves, verification).
 
 Each command is one ``bash -c`` in a folder, with the job's environment plus the
-variables the caller adds, and a timeout. What comes back says whether it ran,
+variables the caller adds, no stdin, and a timeout that stops its whole process group
+(what it started in the background too). What comes back says whether it ran,
 its exit code, the tail of what it printed and, when it did not succeed, one
 phrase for the error message (``timed out after 30s``, ``could not start: …``,
 ``exited 1: <its last line>``) that the caller prefixes with what the command was.
@@ -9,7 +10,9 @@ phrase for the error message (``timed out after 30s``, ``could not start: …``,
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,15 +55,23 @@ def run_user_command(
     non-zero exit all come back as a :class:`Ran` with a ``problem``.
     """
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             ["bash", "-c", command], cwd=cwd, env={**os.environ, **(env or {})},
-            capture_output=True, text=True, timeout=timeout, check=False,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
         )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return Ran(command, None, problem=f"timed out after {timeout:g}s")
     except OSError as exc:
         return Ran(command, None, problem=f"could not start: {exc}")
-    output = (proc.stdout + proc.stderr)[-OUTPUT_TAIL:]
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The command's own process group: what it started in the background goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        output = (stdout + stderr)[-OUTPUT_TAIL:]
+        return Ran(command, None, output, problem=f"timed out after {timeout:g}s")
+    output = (stdout + stderr)[-OUTPUT_TAIL:]
     if proc.returncode == 0:
         return Ran(command, 0, output)
     last = last_line(output)
