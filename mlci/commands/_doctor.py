@@ -11,6 +11,7 @@ runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it wrote; a
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -124,6 +125,55 @@ def _script_of(words: list[str]) -> str | None:
     if words[0] in ("python", "python3") and len(words) > 1 and words[1].endswith(".py"):
         return words[1]
     return None
+
+
+def _deploy_commands(config: Config) -> list[tuple[str, str]]:
+    """The deploy commands the pipeline and rollback.yml run, with their mlci.yaml keys."""
+    deploy = config.deploy
+    commands = [
+        ("deploy.staging.command", deploy.staging.command),
+        ("deploy.production.command", deploy.production.command),
+    ]
+    strategy = deploy.production.strategy
+    if strategy != "direct":
+        key = "canary" if strategy == "canary" else "blue_green"
+        rollout = deploy.production.canary if strategy == "canary" else deploy.production.blue_green
+        if strategy == "blue-green":
+            commands.append(
+                ("deploy.production.blue_green.verify", deploy.production.blue_green.verify)
+            )
+        router = rollout.router
+        if router is not None and router.type == "command":
+            for name in ("set_weight", "deploy", "promote", "rollback"):
+                commands.append((f"deploy.production.{key}.router.{name}", getattr(router, name)))
+    return [(key, command) for key, command in commands if command]
+
+
+_INTERPRETERS = ("bash", "sh", "python", "python3")
+
+
+def _program_of(words: list[str]) -> tuple[str, bool] | None:
+    """The repository file a command runs and whether it runs it directly (needs +x).
+
+    ``./deploy.sh x`` and ``scripts/deploy.sh`` -> (path, True); ``bash deploy.sh`` and
+    ``python tools/deploy.py`` -> (path, False); anything else (a program on PATH,
+    ``python -m``, an absolute path, a variable) -> None.
+    """
+    first = words[0]
+    if first in _INTERPRETERS:
+        rest = words[1:]
+        while rest and rest[0].startswith("-") and rest[0] not in ("-c", "-m"):
+            rest = rest[1:]  # bash -e, python -u
+        if not rest or rest[0].startswith("-"):
+            return None  # bash -c '...', python -m pkg, a bare interpreter
+        path, direct = rest[0], False
+    elif "/" in first:
+        path, direct = first, True
+    else:
+        return None
+    if path.startswith(("/", "~")) or re.search(r"[$`{*?\[]", path):
+        return None
+    return path, direct
 
 
 def diagnose(*, config: Config, root: Path) -> DoctorResult:
@@ -244,6 +294,30 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
             problem("data.pull runs dvc pull, but .dvc/config names no remote")
         else:
             ok("data.pull: .dvc/config names a remote")
+
+    # deploy: the scripts the deploy commands run are in the repository
+    for key, command in _deploy_commands(config):
+        for words in _words(command):
+            if words[0] == "cd":
+                break  # later paths are relative to another folder
+            found = _program_of(words)
+            if found is None:
+                continue
+            path, direct = found
+            file = root / path
+            if not file.is_file():
+                problem(
+                    f"{key}: {path} does not exist, so the step fails ('No such file or "
+                    f"directory'); commit {path} or fix the command"
+                )
+            elif direct and not os.access(file, os.X_OK):
+                warn(
+                    f"{key}: {path} is not executable, so the step fails ('Permission "
+                    f"denied'); run chmod +x {path.removeprefix('./')} and commit it, or run it "
+                    f"as bash {path}"
+                )
+            else:
+                ok(f"{key}: {path} exists")
 
     if config.image.enabled and not (root / config.image.dockerfile).is_file():
         problem(f"image.dockerfile: {config.image.dockerfile} does not exist")
