@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -244,6 +245,23 @@ BLUE_GREEN = (
 BASELINE_WAIT = 4.5  # blue serves alone for the baseline window before blue-green starts
 
 
+def wait_for_traffic(stack: Stack, label: str, *, window: str, least: float) -> None:
+    """Wait ``least`` seconds, then until Prometheus holds requests of ``label`` over the
+    last ``window`` — what the judge reads first. A fixed sleep alone was not enough on a
+    loaded machine: scrapes fell behind and blue-green saw no baseline (exit 2)."""
+    time.sleep(least)
+    query = f'sum(increase(http_requests_total{{deployment="{label}"}}[{window}]))'
+    url = f"{stack.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            result = json.load(response)["data"]["result"]
+        if result and float(result[0]["value"][1]) > 0:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"Prometheus holds no requests of {label} over {window} after 30 s")
+
+
 def repo(stack: Stack, tmp_path: Path, tag: str, rollout: str) -> Path:
     """A git repository whose registry holds churn v0.0.1 in staging, and its mlci.yaml."""
     from mlci.commands import promote_model, register_model
@@ -376,7 +394,7 @@ def test_healthy_blue_green_switches_and_retires_blue(
     root = repo(stack, tmp_path, "b1", BLUE_GREEN)
     stack.route(0)
     with servers(stack, "b1", new_error_rate=0.0), Load(stack.nginx_port) as load:
-        time.sleep(BASELINE_WAIT)
+        wait_for_traffic(stack, "old-b1", window="4s", least=BASELINE_WAIT)
         proc, _ = run_rollout(mlci, stack, root, "blue-green-deploy")
         after = after_rollout(load)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -391,7 +409,7 @@ def test_failing_green_is_switched_back_to_blue(
     root = repo(stack, tmp_path, "b2", BLUE_GREEN)
     stack.route(0)
     with servers(stack, "b2", new_error_rate=0.05), Load(stack.nginx_port) as load:
-        time.sleep(BASELINE_WAIT)
+        wait_for_traffic(stack, "old-b2", window="4s", least=BASELINE_WAIT)
         proc, _ = run_rollout(mlci, stack, root, "blue-green-deploy")
         after = after_rollout(load)
         during = Counter(who for _, who, _ in load.answers)
