@@ -129,3 +129,45 @@ def test_commands_that_run_programs_on_path_are_not_file_checks(tmp_path: Path) 
     )
     result = check(make_repo(tmp_path / "r", {}, config))
     assert result.ok and not result.cautions, result.render_text()
+
+
+# ------------------------------------------------------------------ thresholds vs the metrics file
+
+DVC_METRICS = '{"train": {"roc_auc": 0.99, "precision": 0.95},\n "test": {"roc_auc": 0.93}}\n'
+
+
+def test_a_threshold_on_a_metric_the_committed_metrics_file_lacks_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    # the trial's r4b: DVC commits eval/metrics.json with nested keys; the gate reads
+    # test.roc_auc, so a threshold on roc_auc (or accuracy) fails as 'missing'
+    config = CONFIG.replace("    accuracy: {min: 0.8}\n", "    roc_auc: {min: 0.9}\n").replace(
+        "  command: python train.py\n",
+        "  command: python train.py\n  metrics_file: eval/metrics.json\n",
+    )
+    files = {
+        "eval/metrics.json": DVC_METRICS,
+        "train.py": TRAIN.replace("metrics.json", "eval/metrics.json"),
+    }
+    result = check(make_repo(tmp_path / "nested", files, config))
+    assert result.problems == [
+        "validation.thresholds: roc_auc is not in eval/metrics.json (the metrics file in the "
+        "repository has test.roc_auc, train.roc_auc, train.precision), and the gate fails on a "
+        "missing metric: name the metric as the file does, or make the training write roc_auc"
+    ]
+    # named as the gate reads it, it passes
+    fixed = config.replace("    roc_auc:", "    test.roc_auc:")
+    result = check(make_repo(tmp_path / "fixed", files, fixed))
+    assert result.ok, result.render_text()
+    assert "validation.thresholds: test.roc_auc" in lines(result, "ok")
+
+
+def test_thresholds_are_not_checked_without_a_readable_metrics_file(tmp_path: Path) -> None:
+    # no committed file: what the training will write is unknown here
+    assert check(make_repo(tmp_path / "absent", {})).ok
+    # a file the gate cannot read as it stands (a placeholder the training overwrites)
+    result = check(make_repo(tmp_path / "placeholder", {"metrics.json": ""}))
+    assert result.ok, result.render_text()
+    # a readable one that has the metric
+    assert check(make_repo(tmp_path / "has", {"metrics.json": '{"accuracy": 0.9}'})).ok
+    assert not check(make_repo(tmp_path / "lacks", {"metrics.json": "f1: 0.9\n"})).ok

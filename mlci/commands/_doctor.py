@@ -11,6 +11,7 @@ runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it wrote; a
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shlex
@@ -176,6 +177,44 @@ def _program_of(words: list[str]) -> tuple[str, bool] | None:
     return path, direct
 
 
+def _thresholds_missing_from(path: Path, config: Config) -> list[tuple[str, list[str]]] | None:
+    """The thresholds' metrics a committed metrics file lacks, each with the file's metric
+    names (the closest first); None when there is no such file or the gate cannot read it.
+
+    The file is read as the gate reads the candidate's (nested keys become ``test.roc_auc``).
+    """
+    from mlci.errors import MlciError
+    from mlci.gate.rule import thresholds_from_config
+    from mlci.metrics import load_metrics
+
+    if not path.is_file():
+        return None
+    try:
+        metrics = load_metrics(path)
+    except MlciError:
+        return None  # not a file the gate reads as it stands; the training rewrites it
+    missing = []
+    for threshold in thresholds_from_config(config.validation):
+        if threshold.metric in metrics:
+            continue
+        leaf = threshold.metric.rsplit(".", 1)[-1]
+        same_leaf = sorted(
+            (name for name in metrics if name.rsplit(".", 1)[-1] == leaf),
+            key=lambda name: (-difflib.SequenceMatcher(None, threshold.metric, name).ratio(), name),
+        )
+        close = difflib.get_close_matches(threshold.metric, list(metrics), n=len(metrics))
+        ordered = list(dict.fromkeys([*same_leaf, *close, *sorted(metrics)]))
+        missing.append((threshold.metric, ordered))
+    return missing
+
+
+def _some(names: list[str], shown: int = 6) -> str:
+    if not names:
+        return "no metrics"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def diagnose(*, config: Config, root: Path) -> DoctorResult:
     """Check the preconditions of every step ``config`` generates, in ``root``."""
     checks: list[Check] = []
@@ -254,7 +293,16 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
         )
 
     # the gate
-    if config.validation.thresholds:
+    missing = _thresholds_missing_from(root / metrics, config)
+    for metric, names in missing or []:
+        problem(
+            f"validation.thresholds: {metric} is not in {metrics} (the metrics file in the "
+            f"repository has {_some(names)}), and the gate fails on a missing metric: name the "
+            f"metric as the file does, or make the training write {metric}"
+        )
+    if missing:
+        pass  # the problems above name the thresholds
+    elif config.validation.thresholds:
         ok(f"validation.thresholds: {', '.join(config.validation.thresholds)}")
     else:
         warn(
