@@ -171,9 +171,10 @@ def init_cmd(
     configs, the Python version, the train command (dvc.yaml, MLproject, train.py),
     the metrics file and the model's files (docs/detection.md); writes a commented
     mlci.yaml and .github/workflows/{ml-pipeline,continuous-training}.yml, then
-    checks them (mlci doctor) and prints what to do next, what init could not know
-    first. An existing .github/zizmor.yml of yours gets mlci's policy merged in.
-    --force replaces mlci.yaml and files mlci generated, never your own.
+    checks them (mlci doctor: a problem exits 1, the files stay written) and prints
+    what to do next, what init could not know first. An existing .github/zizmor.yml
+    of yours gets mlci's policy merged in. --force replaces mlci.yaml and files mlci
+    generated, never your own.
 
     \b
     Example:  mlci init --yes --threshold 'accuracy>=0.8'

@@ -77,6 +77,33 @@ def test_init_on_a_minimal_repo_detects_little_and_still_works(
     assert mlci("lint", cwd=git_repo).returncode == 0
 
 
+def test_init_exits_1_when_what_it_wrote_would_fail_the_first_push(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    # a train script that needs arguments init cannot know: the files are written (the
+    # user fixes mlci.yaml), but `mlci init --yes && mlci lint` in a script stops, exit 1
+    (git_repo / "train.py").write_text(
+        "import argparse, json\np = argparse.ArgumentParser()\np.add_argument('--data', "
+        "required=True)\np.parse_args()\njson.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
+    )
+    proc = mlci("init", "--yes", "--threshold", "accuracy>=0.8", cwd=git_repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert (git_repo / "mlci.yaml").is_file() and (git_repo / render.PIPELINE).is_file()
+    assert "PROBLEM train.command: train.py needs the arguments --data" in proc.stdout
+    assert proc.stderr.splitlines()[-1] == (
+        "mlci: init wrote the files, but a problem would fail the first push: train.command: "
+        "train.py needs the arguments --data; add them to train.command. Fix it in the "
+        "repository or in mlci.yaml (then `mlci generate`), and rerun `mlci doctor`"
+    )
+    # given the arguments, the same repository initialises with exit 0
+    proc = mlci(
+        "init", "--yes", "--force", "--threshold", "accuracy>=0.8",
+        "--train-command", "python train.py --data d.csv", cwd=git_repo,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PROBLEM" not in proc.stdout
+
+
 def test_init_with_flags(git_repo: Path, mlci: RunMlci) -> None:
     proc = mlci(
         "init",

@@ -31,6 +31,27 @@ class InitResult(Result):
         ]
         return "\n".join([*lines, "", self.scaffolded.next_steps]) + "\n"
 
+    @property
+    def ok(self) -> bool:
+        """Not ok (exit 1) when the files are written but a step would fail as they stand, so
+        that ``mlci init --yes && ...`` in a script stops there."""
+        return self.doctor.ok
+
+    def failures(self) -> list[str]:
+        return self.doctor.problems
+
+    def failure(self) -> str:
+        problems = self.doctor.problems
+        what = (
+            f"a problem would fail the first push: {problems[0]}"
+            if len(problems) == 1
+            else f"{len(problems)} problems (PROBLEM above) would fail the first push"
+        )
+        return (
+            f"init wrote the files, but {what}. Fix it in the repository or in mlci.yaml "
+            "(then `mlci generate`), and rerun `mlci doctor`"
+        )
+
     def remarks(self) -> Sequence[str]:
         return (
             *(f"warning: {warning}" for warning in self.scaffolded.warnings),
