@@ -82,6 +82,7 @@ class Detected:
     metrics_found: bool = False
     threshold: Threshold | None = None
     artifacts: list[str] = field(default_factory=list)
+    train_secrets: list[str] = field(default_factory=list)  # what data.pull needs
     branch: str = "main"
     placeholders: list[Placeholder] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -239,7 +240,7 @@ class DvcInfo:
     metrics_stage: str | None
     model_paths: list[str]
     model_stage: str | None
-    remote_extra: str | None  # "" for a remote needing no extra, None for no remote
+    remote: DvcRemote | None
 
 
 def dvc_paths(entries: Any) -> list[str]:
@@ -253,30 +254,80 @@ def dvc_paths(entries: Any) -> list[str]:
     return paths
 
 
-def _dvc_remote(root: Path) -> str | None:
-    text = read(root / ".dvc" / "config")
+_DVC_REMOTE_SECTION = re.compile(r"""^'?remote\s+"([^"]+)"'?$""")
+# What a DVC remote's URL scheme needs on the runner: the repository secrets (env vars).
+_DVC_SECRETS = {
+    "s3": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+    "gs": ["GOOGLE_APPLICATION_CREDENTIALS"],
+    "gcs": ["GOOGLE_APPLICATION_CREDENTIALS"],
+    "azure": ["AZURE_STORAGE_CONNECTION_STRING"],
+}
+
+
+@dataclass(frozen=True)
+class DvcRemote:
+    """The remote ``dvc pull`` uses: the default one (``[core] remote``), else the first."""
+
+    name: str
+    url: str
+    scheme: str  # "" for a local path
+    only_local: bool  # named only in .dvc/config.local, which git does not carry
+
+    @property
+    def extra(self) -> str:
+        """The dvc extra that reads it ("" for none)."""
+        return _DVC_EXTRAS.get(self.scheme, "")
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secrets ``dvc pull`` needs for it on a runner."""
+        return list(_DVC_SECRETS.get(self.scheme, []))
+
+
+def _dvc_config(path: Path) -> configparser.ConfigParser | None:
+    text = read(path)
     if text is None:
         return None
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(text)
     except configparser.Error:
         return None
-    urls = [
-        parser.get(section, "url", fallback="")
-        for section in parser.sections()
-        if section.strip("'\"").startswith("remote ")
-    ]
+    return parser
+
+
+def dvc_remote(root: Path) -> DvcRemote | None:
+    """The remote of ``.dvc/config`` (``.dvc/config.local`` overriding it, as in DVC)."""
+    default: str | None = None
+    urls: dict[str, str] = {}
+    local_only: set[str] = set()
+    for name in ("config", "config.local"):
+        parser = _dvc_config(root / ".dvc" / name)
+        if parser is None:
+            continue
+        if parser.has_option("core", "remote"):
+            default = parser.get("core", "remote").strip()
+        for section in parser.sections():
+            match = _DVC_REMOTE_SECTION.match(section.strip())
+            if match and parser.has_option(section, "url"):
+                remote = match.group(1)
+                if name == "config.local" and remote not in urls:
+                    local_only.add(remote)
+                urls[remote] = parser.get(section, "url").strip()
     if not urls:
         return None
-    scheme = urls[0].split("://", 1)[0] if "://" in urls[0] else ""
-    return _DVC_EXTRAS.get(scheme, "")
+    chosen = default if default in urls else next(iter(urls))
+    url = urls[chosen]
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    return DvcRemote(chosen, url, scheme, chosen in local_only)
 
 
 def detect_dvc(root: Path) -> DvcInfo | None:
     doc = load_yaml(root / "dvc.yaml")
     if not isinstance(doc, dict):
-        return None if not (root / "dvc.yaml").is_file() else DvcInfo({}, [], None, [], None, None)
+        if not (root / "dvc.yaml").is_file():
+            return None
+        return DvcInfo({}, [], None, [], None, dvc_remote(root))
     raw_stages = doc.get("stages")
     stages = {
         str(name): stage
@@ -329,7 +380,7 @@ def detect_dvc(root: Path) -> DvcInfo | None:
         metrics_stage=metrics_stage,
         model_paths=model_paths,
         model_stage=model_stage,
-        remote_extra=_dvc_remote(root),
+        remote=dvc_remote(root),
     )
 
 
@@ -746,11 +797,24 @@ def detect(root: Path) -> Detected:
 
     # --- install (after everything that names a tool)
     data_pull = None
+    train_secrets: list[str] = []
     if dvc is not None:
-        extra = dvc.remote_extra
+        pull_from = dvc.remote
+        extra = pull_from.extra if pull_from is not None else ""
         tools.append(f"dvc[{extra}]" if extra else "dvc")
-        if extra is not None:
+        if pull_from is not None:
             data_pull = "dvc pull"
+            train_secrets = pull_from.secrets
+            if pull_from.only_local:
+                warnings.append(
+                    f"DVC remote {pull_from.name!r} is only in .dvc/config.local, which git does "
+                    "not carry to the runner: add it to .dvc/config, or dvc pull fails there"
+                )
+            elif pull_from.scheme and not train_secrets:
+                warnings.append(
+                    f"DVC remote {pull_from.name!r} is {pull_from.scheme}://: if dvc pull needs "
+                    "credentials there, add them as repository secrets named in secrets.train"
+                )
     install = detect_install(root, pyproject, tools=tools, conda_file=conda_file)
     warnings += install.warnings
 
@@ -782,6 +846,7 @@ def detect(root: Path) -> Detected:
         metrics_found=metrics_found,
         threshold=threshold,
         artifacts=artifacts,
+        train_secrets=train_secrets,
         branch=branch if re.match(r"^[A-Za-z0-9._/-]+$", branch) else "main",
         placeholders=placeholders,
         warnings=warnings,

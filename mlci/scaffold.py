@@ -118,6 +118,7 @@ def ask(
 
 _THRESHOLDS_ANCHOR = "  thresholds: {}\n"
 _ARTIFACTS_ANCHOR = "  artifacts: []  # paths uploaded as the trained model's workflow artifact\n"
+_SECRETS_ANCHOR = "  train: []  # e.g. [AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY] for dvc pull\n"
 
 
 def _threshold_lines(answers: Answers, found: Detected) -> list[str] | None:
@@ -221,6 +222,11 @@ def scaffold_text(root: Path, answers: Answers, *, found: Detected | None = None
             _ARTIFACTS_ANCHOR,
             f"  artifacts: {flow}  # the trained model's files, uploaded as a workflow artifact\n",
             1,
+        )
+    if found.train_secrets and _SECRETS_ANCHOR in text:
+        flow = "[" + ", ".join(emit.yaml_scalar(n) for n in found.train_secrets) + "]"
+        text = text.replace(
+            _SECRETS_ANCHOR, f"  train: {flow}  # what dvc pull needs for the DVC remote\n", 1
         )
     for placeholder in _placeholders(answers, found):
         section, key = placeholder.key.split(".", 1)

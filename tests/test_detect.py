@@ -23,6 +23,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "train.artifacts": ["models/model.pkl"],  # dvc.yaml's artifacts (type model)
         "install.command": "python -m pip install -r src/requirements.txt 'dvc[s3]'",
         "data.pull": "dvc pull",
+        "secrets.train": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],  # the s3 remote's
         "tests.unit": "tests",  # the real tests, not tests/data (fixtures only)
         "tests.data": None,
         "validation.thresholds": {"roc_auc": 0.819},  # 10% below eval/metrics.json
@@ -233,3 +234,67 @@ def test_detect_reads_files_not_names(tmp_path: Path) -> None:
     assert any("tests/data/ holds no test_*.py" in w for w in found.warnings)
     (repo / "tests" / "data" / "test_rows.py").write_text("def test_x():\n    pass\n")
     assert detect(repo).tests["data"] == "tests/data"
+
+
+def _dvc_repo(root: Path, files: dict[str, str]) -> Path:
+    """A small DVC repository: requirements, a train stage writing metrics, and ``files``."""
+    layout = {
+        "requirements.txt": "numpy\n",
+        "train.py": "open('metrics.json', 'w').write('{\"accuracy\": 1}')\n",
+        "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    metrics: [metrics.json]\n",
+        **files,
+    }
+    for name, text in layout.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("s3://acme-ml-data/fraud", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]),
+        ("gs://acme/dvc", ["GOOGLE_APPLICATION_CREDENTIALS"]),
+        ("azure://container/dvc", ["AZURE_STORAGE_CONNECTION_STRING"]),
+        ("/mnt/shared/dvc", []),
+    ],
+)
+def test_the_default_dvc_remote_names_the_secrets_dvc_pull_needs(
+    git_repo: Path, url: str, secrets: list[str]
+) -> None:
+    # two remotes: the default one (core.remote), not the first, decides
+    repo = _dvc_repo(
+        git_repo,
+        {
+            ".dvc/config": "[core]\n    remote = storage\n"
+            "['remote \"scratch\"']\n    url = ssh://host/scratch\n"
+            f"['remote \"storage\"']\n    url = {url}\n"
+        },
+    )
+    result = scaffold.init(root=repo, answers=scaffold.Answers())
+    assert result.config.data.pull == "dvc pull"
+    assert result.config.secrets.train == secrets
+    pipeline = (repo / render.PIPELINE).read_text()
+    for name in secrets:
+        assert f"{name}: ${{{{ secrets.{name} }}}}" in pipeline
+    wanted = f"Add the repository secret{'s' if len(secrets) > 1 else ''} {', '.join(secrets)} ("
+    assert (wanted in result.next_steps) == bool(secrets), result.next_steps
+
+
+def test_a_dvc_remote_only_in_config_local_is_named_with_a_warning(git_repo: Path) -> None:
+    repo = _dvc_repo(
+        git_repo,
+        {
+            ".dvc/config": "[core]\n    remote = storage\n['remote \"storage\"']\n"
+            "    url = /mnt/shared/dvc\n",
+            ".dvc/config.local": "[core]\n    remote = cloud\n['remote \"cloud\"']\n"
+            "    url = gs://acme/dvc\n",
+        },
+    )
+    found = detect(repo)
+    assert found.train_secrets == ["GOOGLE_APPLICATION_CREDENTIALS"]
+    assert any("'cloud' is only in .dvc/config.local" in w for w in found.warnings)
+    (repo / ".dvc" / "config.local").unlink()
+    found = detect(repo)
+    assert found.train_secrets == [] and found.data_pull == "dvc pull"
+    assert not any("config.local" in w for w in found.warnings)
