@@ -195,7 +195,52 @@ def detect_tests(root: Path) -> tuple[dict[str, str | None], list[str]]:
             tests["unit"] = base
     elif tests["unit"] is None and not any(tests.values()) and holds_tests(root / base):
         tests["unit"] = base
+    if not any(tests.values()):
+        found = _test_folders_elsewhere(root)
+        if found:
+            tests["unit"] = found[0]
+            if len(found) > 1:
+                warnings.append(
+                    f"tests found in {', '.join(found)}: only {found[0]} runs as the unit "
+                    "tests; set tests.unit to the folder that holds the others too"
+                )
     return tests, warnings
+
+
+# Folders never searched for tests: environments, caches, build output, VCS.
+_NOT_SOURCE = {
+    ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules",
+    "build", "dist", "site-packages", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".mlci", ".github", ".dvc", ".eggs", "htmlcov",
+}  # fmt: skip
+
+
+def _test_folders_elsewhere(root: Path, *, depth: int = 4) -> list[str]:
+    """Folders named tests/test below the root (e.g. src/<pkg>/tests) that hold test files.
+
+    Shallowest first; environments, build output and hidden folders are not searched.
+    """
+    found: list[str] = []
+    level = [root]
+    for _ in range(depth):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+            except OSError:
+                continue
+            for child in children:
+                name = child.name
+                if name in _NOT_SOURCE or name.startswith(".") or name.endswith(".egg-info"):
+                    continue
+                if (child / "pyvenv.cfg").is_file():  # a virtualenv of any name
+                    continue
+                if folder != root and name in ("tests", "test") and holds_tests(child):
+                    found.append(child.relative_to(root).as_posix())
+                else:
+                    below.append(child)
+        level = below
+    return found
 
 
 # --------------------------------------------------------------------------- python

@@ -298,3 +298,47 @@ def test_a_dvc_remote_only_in_config_local_is_named_with_a_warning(git_repo: Pat
     found = detect(repo)
     assert found.train_secrets == [] and found.data_pull == "dvc pull"
     assert not any("config.local" in w for w in found.warnings)
+
+
+def _lay_out(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_tests_inside_the_package_are_found_not_those_of_environments(git_repo: Path) -> None:
+    test = "def test_ok():\n    assert True\n"
+    repo = _lay_out(
+        git_repo,
+        {
+            "requirements.txt": "pytest\n",
+            "train.py": "open('metrics.json', 'w').write('{\"mae\": 1}')\n",
+            "src/forecast/__init__.py": "",
+            "src/forecast/tests/__init__.py": "",
+            "src/forecast/tests/test_model.py": test,
+            # test files that are not the project's: never picked
+            ".venv/lib/python3.12/site-packages/numpy/tests/test_core.py": test,
+            "myenv/pyvenv.cfg": "home = /usr/bin\n",
+            "myenv/lib/python3.12/site-packages/pandas/tests/test_frame.py": test,
+            "node_modules/x/test/test_y.py": test,
+            "build/lib/forecast/tests/test_model.py": test,
+            "forecast.egg-info/tests/test_z.py": test,
+        },
+    )
+    found = detect(repo)
+    assert found.tests == {"unit": "src/forecast/tests", "data": None, "model": None,
+                           "integration": None}  # fmt: skip
+    assert found.warnings == []
+    result = scaffold.init(root=repo, answers=scaffold.Answers())
+    assert "python -m pytest src/forecast/tests" in (repo / render.PIPELINE).read_text()
+    assert doctor.run(config_path=repo / "mlci.yaml").ok
+    # a second package's tests: the first runs, a warning names both
+    _lay_out(repo, {"src/loader/tests/test_cli.py": test})
+    found = detect(repo)
+    assert found.tests["unit"] == "src/forecast/tests"
+    assert any("tests found in src/forecast/tests, src/loader/tests" in w for w in found.warnings)
+    # the current order still comes first: tests/ at the root wins
+    _lay_out(repo, {"tests/unit/test_a.py": test})
+    assert detect(repo).tests["unit"] == "tests/unit"
+    assert result.config.tests.unit == "src/forecast/tests"
