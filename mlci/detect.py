@@ -588,6 +588,20 @@ def _conda_pip_part(doc: Any) -> tuple[list[str], list[str]]:
     return requirements, skipped
 
 
+# a conda pip list's entry that installs the project itself: ".", "-e .", ".[dev]"
+_PROJECT_ITSELF = re.compile(r"^(?:(?:-e|--editable)(?:\s+|=))?\./?(?:\[[\w,\s-]*\])?$")
+
+
+def _option_words(requirement: str) -> list[str] | None:
+    """``-e .`` → ``["-e", "."]``: a pip option line is several words on a command line."""
+    if not requirement.strip().startswith("-"):
+        return None
+    try:
+        return shlex.split(requirement)
+    except ValueError:
+        return None
+
+
 def _quote_all(items: Iterable[str]) -> str:
     return " ".join(shlex.quote(item) for item in items)
 
@@ -662,11 +676,16 @@ def detect_install(
         command = f"python -m pip install {sources} {_quote_all(extra)}"
         return _Install("requirements", [], command, warnings)
 
-    if pyproject is not None and ("project" in pyproject or "build-system" in pyproject):
-        optional = project.get("optional-dependencies", {}) or {}
-        wanted_extras = [
-            name for name in optional if name in ("dev", "test", "tests", "lint", "train")
-        ]
+    packaged = pyproject is not None and ("project" in pyproject or "build-system" in pyproject)
+    optional = project.get("optional-dependencies", {}) or {}
+    wanted_extras = [name for name in optional if name in ("dev", "test", "tests", "lint", "train")]
+    conda_doc = load_yaml(root / conda_file) if conda_file is not None else None
+    conda_requirements, skipped = _conda_pip_part(conda_doc)
+    conda_installs_project = any(_PROJECT_ITSELF.match(r.strip()) for r in conda_requirements)
+
+    if packaged and not (
+        conda_file is not None and (not project.get("dependencies") or conda_installs_project)
+    ):
         wanted_groups = [name for name in groups if name in ("dev", "test", "tests", "lint")]
         provided = project_deps | group_names(wanted_groups)
         for name in wanted_extras:
@@ -684,11 +703,25 @@ def detect_install(
         if extra:
             command += " " + _quote_all(extra)
         lines.append(command)
+        if conda_file is not None:
+            warnings.append(
+                f"{conda_file} is not installed: the install step installs pyproject.toml's "
+                f"dependencies; set install.command if the training needs {conda_file}'s packages"
+            )
         return _Install("pyproject", [], " && ".join(lines), warnings)
 
     if conda_file is not None:
-        requirements, skipped = _conda_pip_part(load_yaml(root / conda_file))
-        requirements += missing(_names(requirements))
+        # the conda file's pip-installable part; with a pyproject.toml that declares no
+        # dependencies (or that the conda file installs itself) it is what the project needs
+        provided = _names(conda_requirements)
+        if packaged and not conda_installs_project:
+            target = "." + (f"[{','.join(wanted_extras)}]" if wanted_extras else "")
+            conda_requirements.append(target)
+        if packaged:
+            provided |= project_deps
+            for name in wanted_extras:
+                provided |= _names(d for d in optional[name] if isinstance(d, str))
+        conda_requirements += missing(provided)
         if skipped:
             warnings.append(
                 f"{conda_file}: installed with pip (its conda-only packages "
@@ -696,9 +729,10 @@ def detect_install(
             )
         else:
             warnings.append(f"{conda_file}: its packages are installed with pip from PyPI")
-        if not requirements:
+        if not conda_requirements:
             return _Install("conda", [], None, warnings)
-        return _Install("conda", [], f"python -m pip install {_quote_all(requirements)}", warnings)
+        words = [w for r in conda_requirements for w in (_option_words(r) or [r])]
+        return _Install("conda", [], f"python -m pip install {_quote_all(words)}", warnings)
 
     python_env = load_yaml(root / "python_env.yaml")
     if isinstance(python_env, dict):

@@ -342,3 +342,58 @@ def test_tests_inside_the_package_are_found_not_those_of_environments(git_repo: 
     _lay_out(repo, {"tests/unit/test_a.py": test})
     assert detect(repo).tests["unit"] == "tests/unit"
     assert result.config.tests.unit == "src/forecast/tests"
+
+
+CONDA_ENV = (
+    "name: forecast\nchannels: [conda-forge, pytorch]\ndependencies:\n  - python=3.10\n"
+    "  - pandas>=2.1\n  - pytorch=2.2\n  - pytest\n  - pip\n  - pip:\n      - hydra-core==1.3.2\n"
+)
+PACKAGE_ONLY = (
+    '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+    '[project]\nname = "forecast"\nversion = "0.2.0"\nrequires-python = ">=3.10"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "pip_line", "command", "warning"),
+    [
+        # no dependencies in pyproject: environment.yml holds them; the package itself too
+        (
+            PACKAGE_ONLY,
+            "",
+            "python -m pip install 'pandas>=2.1' 'torch==2.2.*' pytest hydra-core==1.3.2 .",
+            "environment.yml: its packages are installed with pip",
+        ),
+        # environment.yml installs the project itself (-e .): as it says
+        (
+            PACKAGE_ONLY + 'dependencies = ["numpy"]\n',
+            "      - -e .\n",
+            "python -m pip install 'pandas>=2.1' 'torch==2.2.*' pytest hydra-core==1.3.2 -e .",
+            "environment.yml: its packages are installed with pip",
+        ),
+        # pyproject declares the dependencies: it wins, and init says what it leaves out
+        (
+            PACKAGE_ONLY + 'dependencies = ["numpy", "pytest"]\n',
+            "",
+            "python -m pip install .",
+            "environment.yml is not installed: the install step installs pyproject.toml's",
+        ),
+    ],
+)
+def test_environment_yml_beside_a_pyproject(
+    git_repo: Path, pyproject: str, pip_line: str, command: str, warning: str
+) -> None:
+    repo = _lay_out(
+        git_repo,
+        {
+            "pyproject.toml": pyproject,
+            "environment.yml": CONDA_ENV + pip_line,
+            "src/forecast/__init__.py": "",
+            "src/forecast/train.py": "open('metrics.json', 'w').write('{}')\n",
+            "src/forecast/tests/test_model.py": "import forecast\n\ndef test_ok():\n    pass\n",
+        },
+    )
+    result = scaffold.init(root=repo, answers=scaffold.Answers())
+    assert result.config.install.command == command
+    assert any(w.startswith(warning) for w in result.warnings), result.warnings
+    assert result.config.python.version == "3.10"
