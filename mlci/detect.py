@@ -499,15 +499,336 @@ def _mlproject_command(root: Path) -> tuple[str | None, list[str], str | None]:
     return " ".join(command.split()), missing, str(env_file) if env_file else None
 
 
-def _metrics_in_source(root: Path, scripts: list[Path]) -> str | None:
-    """A metrics file a training script names as a string literal (metrics*.json|yaml)."""
-    pattern = re.compile(r"""["']([\w./-]*metric[\w./-]*\.(?:json|ya?ml))["']""", re.IGNORECASE)
-    for script in scripts:
-        text = read(script)
-        match = pattern.search(text or "")
-        if match:
-            return match.group(1).removeprefix("./")
+# --------------------------------------------------------------------------- train scripts
+
+# Where a training script usually lives, in the order they are preferred (after DVC, MLproject
+# and a Makefile's train target); src/<pkg>/train.py is added between src/train.py and these.
+_TRAIN_SCRIPTS = ("train.py", "src/train.py")
+_MORE_TRAIN_SCRIPTS = (
+    "scripts/train.py",
+    "pipelines/train.py",
+    "pipelines/training.py",
+    "pipelines/train_pipeline.py",
+)
+_MAKEFILES = ("GNUmakefile", "makefile", "Makefile")  # the order GNU make reads them
+_MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)(.*)$")
+
+
+def make_targets(root: Path) -> dict[str, list[str]]:
+    """The Makefile's explicit targets and their recipe lines (``{}`` without a Makefile)."""
+    text = next((t for t in (read(root / name) for name in _MAKEFILES) if t is not None), None)
+    targets: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in (text or "").splitlines():
+        if line.startswith("\t"):
+            if current is not None:
+                current.append(line[1:].strip())
+            continue
+        match = _MAKE_RULE.match(line)
+        if match is None or "$" in match.group(1) or "%" in match.group(1):
+            current = None if line.strip() and not line.startswith("#") else current
+            continue
+        current = []
+        for target in match.group(1).split():
+            targets.setdefault(target, current)
+    return targets
+
+
+def _words(command: str) -> list[list[str]]:
+    """The simple commands of a shell line (``&&``, ``;`` and ``||`` separate them)."""
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:
+        return []
+    out: list[list[str]] = [[]]
+    for token in tokens:
+        if token and set(token) <= set(";&|"):
+            out.append([])
+        else:
+            out[-1].append(token)
+    return [words for words in out if words]
+
+
+@dataclass(frozen=True)
+class TrainScript:
+    """The Python file a train command runs, and the arguments it gets."""
+
+    path: Path
+    argv: list[str]
+
+
+def train_script(root: Path, command: str, *, _depth: int = 0) -> TrainScript | None:
+    """The script ``command`` runs: ``python x.py``, ``python -m pkg.mod`` (root or src/),
+    ``uv run``/``poetry run`` in front, or a ``make`` target whose recipe runs one."""
+    for words in _words(command):
+        while (
+            words
+            and words[0] in ("uv", "poetry", "pdm", "pipenv", "hatch")
+            and words[1:2] == ["run"]
+        ):
+            words = words[2:]
+        if not words:
+            continue
+        if words[0] in ("cd", "pushd"):
+            return None  # the paths after it are relative to another folder
+        if words[0] == "make" and _depth == 0:
+            if any(
+                w.startswith(("-C", "-f", "--file", "--directory", "--makefile")) for w in words
+            ):
+                continue  # another Makefile or folder: not read
+            names = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
+            targets = make_targets(root)
+            default = next((t for t in targets if not t.startswith(".")), None)
+            target = names[0] if names else default
+            for line in targets.get(target or "", []):
+                line = re.sub(r"\$[({]PYTHON[)}]", "python", line.lstrip("@-+ "))
+                found = train_script(root, line, _depth=1)
+                if found is not None:
+                    return found
+            continue
+        if not re.fullmatch(r"python(3(\.\d+)?)?", Path(words[0]).name):
+            continue
+        rest = words[1:]
+        while rest and rest[0].startswith("-") and rest[0] != "-m":
+            rest = rest[1:]  # interpreter options (-u, -O, -X dev is rare enough)
+        if len(rest) >= 2 and rest[0] == "-m":
+            module = rest[1].split(".")
+            for base in (root / "src", root):
+                for path in (base.joinpath(*module).with_suffix(".py"),
+                             base.joinpath(*module, "__main__.py")):  # fmt: skip
+                    if path.is_file():
+                        return TrainScript(path, rest[2:])
+        elif (
+            rest
+            and rest[0].endswith(".py")
+            and _relative(rest[0]) is not None
+            and (root / rest[0]).is_file()
+        ):
+            return TrainScript(root / rest[0], rest[1:])
     return None
+
+
+# --------------------------------------------------------------------------- metrics path
+
+_METRICS_NAME = re.compile(r"[\w.-]*metric[\w.-]*\.(?:json|ya?ml)", re.IGNORECASE)
+_PATH_CALLS = ("Path", "PurePath", "PosixPath")
+
+
+def _call_name(node: ast.Call) -> str:
+    """``Path`` for ``Path(...)`` and ``pathlib.Path(...)``; ``os.path.join`` in full."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        if func.attr in _PATH_CALLS:
+            return func.attr
+        if isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Name):
+            return f"{func.value.value.id}.{func.value.attr}.{func.attr}"
+    return ""
+
+
+class _ScriptPaths:
+    """Which relative paths the expressions of one script stand for, where simple code says.
+
+    Resolves string literals, ``Path(...)``, ``/``, ``os.path.join``, ``str(...)``, names bound
+    exactly once (``out = Path("artifacts")``) and argparse options (``args.out_dir`` from the
+    train command's arguments, else the option's default). Anything else is unknown (None).
+    """
+
+    def __init__(self, tree: ast.Module, argv: list[str]) -> None:
+        self.parents = {
+            child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
+        }
+        self.bound: dict[str, list[ast.expr | None]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                parent = self.parents.get(node)
+                single = isinstance(parent, ast.Assign) and parent.targets == [node]
+                value = parent.value if single and isinstance(parent, ast.Assign) else None
+                self.bound.setdefault(node.id, []).append(value)
+            elif isinstance(node, ast.arg):
+                self.bound.setdefault(node.arg, []).append(None)
+        self.dests: dict[ast.AST, str] = {}  # add_argument(...) call -> its dest
+        self.options = self._argparse_values(tree, argv)
+
+    def _argparse_values(self, tree: ast.Module, argv: list[str]) -> dict[str, str | None]:
+        values: dict[str, str | None] = {}
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_argument"
+            ):
+                continue
+            flags = [
+                str(a.value)
+                for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            longs = [f for f in flags if f.startswith("--")] or [
+                f for f in flags if f.startswith("-")
+            ]
+            if not longs:
+                continue  # positionals: their values are the train command's, not read here
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            dest_node = keywords.get("dest")
+            dest = str(longs[0]).lstrip("-").replace("-", "_")
+            if isinstance(dest_node, ast.Constant) and isinstance(dest_node.value, str):
+                dest = dest_node.value
+            self.dests[node] = dest
+            given: str | None = None
+            for index, word in enumerate(argv):
+                for flag in flags:
+                    if word == flag and index + 1 < len(argv):
+                        given = argv[index + 1]
+                    elif word.startswith(flag + "="):
+                        given = word.split("=", 1)[1]
+            default = keywords.get("default")
+            if given is not None:
+                values[dest] = given
+            elif isinstance(default, ast.Constant) and isinstance(default.value, str):
+                values[dest] = default.value
+            else:
+                values[dest] = None
+        return values
+
+    def _is_parse_args(self, name: str) -> bool:
+        bound = self.bound.get(name, [])
+        value = bound[0] if len(bound) == 1 else None
+        return (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in ("parse_args", "parse_known_args")
+        )
+
+    def resolve(self, node: ast.AST, depth: int = 0) -> str | None:
+        if depth > 20:
+            return None
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return _join(self.resolve(node.left, depth + 1), self.resolve(node.right, depth + 1))
+        if isinstance(node, ast.Call) and not node.keywords:
+            name = _call_name(node)
+            if name in (*_PATH_CALLS, "os.path.join", "str", "os.fspath") and node.args:
+                if name in ("str", "os.fspath") and len(node.args) != 1:
+                    return None
+                parts = [self.resolve(arg, depth + 1) for arg in node.args]
+                joined: str | None = parts[0]
+                for part in parts[1:]:
+                    joined = _join(joined, part)
+                return joined
+            return None
+        if isinstance(node, ast.Name):
+            bound = self.bound.get(node.id, [])
+            if len(bound) == 1 and bound[0] is not None:
+                return self.resolve(bound[0], depth + 1)
+            return None
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and self._is_parse_args(node.value.id)
+        ):
+            return self.options.get(node.attr)
+        return None
+
+    def outermost(self, node: ast.AST) -> ast.AST:
+        """The whole path expression ``node`` is a part of (``out / "m.json"`` for the literal)."""
+        while True:
+            parent = self.parents.get(node)
+            divided = isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Div)
+            joined = (
+                isinstance(parent, ast.Call)
+                and node in parent.args
+                and _call_name(parent) in (*_PATH_CALLS, "os.path.join", "str", "os.fspath")
+            )
+            if parent is None or not (divided or joined):
+                return node
+            node = parent
+
+    def uses(self, expression: ast.AST) -> list[ast.AST]:
+        """Where the value of ``expression`` goes: itself, or the uses of the name bound to it."""
+        parent = self.parents.get(expression)
+        if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+            target = parent.targets[0]
+            if isinstance(target, ast.Name) and len(self.bound.get(target.id, [])) == 1:
+                loads = [
+                    self.outermost(node)
+                    for node in self.parents
+                    if isinstance(node, ast.Name)
+                    and node.id == target.id
+                    and isinstance(node.ctx, ast.Load)
+                ]
+                return loads or [expression]
+        return [expression]
+
+
+def _join(left: str | None, right: str | None) -> str | None:
+    if left is None or right is None:
+        return None
+    return right if right.startswith("/") else f"{left.rstrip('/')}/{right}" if left else right
+
+
+def _relative(path: str) -> str | None:
+    """A repository-relative path, or None for an absolute or escaping one."""
+    import posixpath
+
+    if not path or path.startswith(("/", "~")) or "\\" in path:
+        return None
+    normal = posixpath.normpath(path)
+    return None if normal == ".." or normal.startswith("../") else normal
+
+
+@dataclass(frozen=True)
+class MetricsInScript:
+    """The metrics file a train script writes: ``path``, or ``unknown`` (the code it is in)."""
+
+    path: str | None
+    unknown: str | None = None
+
+
+def metrics_in_script(script: TrainScript) -> MetricsInScript | None:
+    """The metrics file ``script`` writes, read from its code (None: it names none).
+
+    Only simple code is read (see :class:`_ScriptPaths`); a metrics file name used where its
+    folder cannot be known (``Path(cfg.out) / "metrics.json"``) is ``unknown``, never guessed.
+    """
+    text = read(script.path)
+    try:
+        tree = ast.parse(text or "")
+    except SyntaxError:
+        return None
+    paths = _ScriptPaths(tree, script.argv)
+    found: set[str] = set()
+    unknown: str | None = None
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _METRICS_NAME.fullmatch(node.value.rsplit("/", 1)[-1])
+        ):
+            continue
+        parent = paths.parents.get(node)
+        option = paths.parents.get(parent) if isinstance(parent, ast.keyword) else None
+        for use in paths.uses(paths.outermost(node)):
+            if (
+                option in paths.dests
+                and isinstance(parent, ast.keyword)
+                and parent.arg == "default"
+            ):
+                resolved = paths.options.get(paths.dests[option])  # the value the command gives
+            else:
+                resolved = paths.resolve(use)
+            relative = _relative(resolved) if resolved is not None else None
+            if relative is None:
+                unknown = unknown or f"line {getattr(use, 'lineno', '?')}: {ast.unparse(use)}"
+            else:
+                found.add(relative)
+    if unknown is not None or len(found) > 1:
+        return MetricsInScript(None, unknown or ", ".join(sorted(found)))
+    return MetricsInScript(found.pop()) if found else None
 
 
 def _artifact_dirs(root: Path, scripts: list[Path]) -> list[str]:
@@ -785,8 +1106,12 @@ def detect_lint(root: Path, pyproject: Mapping[str, Any] | None) -> tuple[list[s
 # --------------------------------------------------------------------------- detect
 
 
-def detect(root: Path) -> Detected:
-    """Look at the repository and return what a config for it should say."""
+def detect(root: Path, *, train_command: str | None = None) -> Detected:
+    """Look at the repository and return what a config for it should say.
+
+    ``train_command`` is the user's (``--train-command``): the metrics file and the model's
+    files are then read from the script it runs, not from the detected one.
+    """
     from mlci.errors import UsageError
     from mlci.metrics import load_metrics
 
@@ -811,14 +1136,16 @@ def detect(root: Path) -> Detected:
         ),
         None,
     )
-    train_command: str | None = None
-    scripts = [p for p in (root / "train.py", root / "src" / "train.py") if p.is_file()]
-    scripts += sorted(p for p in (root / "src").glob("*/train.py") if p.is_file())
+    command: str | None = None
+    scripts = [root / name for name in _TRAIN_SCRIPTS]
+    scripts += sorted((root / "src").glob("*/train.py"))
+    scripts += [root / name for name in _MORE_TRAIN_SCRIPTS]
+    scripts = [p for p in scripts if p.is_file()]
     if dvc is not None and dvc.stages:
         stage = dvc.metrics_stage or dvc.model_stage
-        train_command = f"dvc repro {stage}" if stage else "dvc repro"
+        command = f"dvc repro {stage}" if stage else "dvc repro"
     elif mlproject_command:
-        train_command = mlproject_command
+        command = mlproject_command
         if mlproject_missing:
             placeholders.append(
                 Placeholder(
@@ -827,13 +1154,15 @@ def detect(root: Path) -> Detected:
                     "add the values to train.command",
                 )
             )
+    elif "train" in make_targets(root):
+        command = "make train"  # the recipe has its arguments; make is on GitHub's runners
     elif scripts:
         script = scripts[0]
         rel = script.relative_to(root).as_posix()
-        train_command = f"python {rel}"
+        command = f"python {rel}"
         parts = script.relative_to(root).parts
         if len(parts) == 3 and parts[0] == "src" and (script.parent / "__init__.py").is_file():
-            train_command = f"python -m {parts[1]}.train"  # src layout: the installed package
+            command = f"python -m {parts[1]}.train"  # src layout: the installed package
         needed = required_arguments(script)
         if needed:
             placeholders.append(
@@ -842,30 +1171,38 @@ def detect(root: Path) -> Detected:
                     f"{rel} needs the arguments {', '.join(needed)}: add them to train.command",
                 )
             )
+    # what the metrics and the model's files are read from: the script of the command that
+    # will run (the user's --train-command, else the detected one)
+    script_run = train_script(root, train_command or command or "")
 
     # --- metrics and the model's files
     metrics_file = DEFAULT_METRICS_FILE
     metrics_found = False
     artifacts: list[str] = []
+    in_script = metrics_in_script(script_run) if script_run is not None else None
     if dvc is not None and dvc.metrics:
         metrics_file, metrics_found = dvc.metrics[0], True
-    else:
-        named = _metrics_in_source(root, scripts)
-        if named:
-            metrics_file, metrics_found = named, True
+    elif in_script is not None and in_script.path is not None:
+        metrics_file, metrics_found = in_script.path, True
     if not metrics_found:
-        placeholders.append(
-            Placeholder(
-                "train.metrics_file",
+        if in_script is not None and in_script.unknown is not None and script_run is not None:
+            rel = script_run.path.relative_to(root).as_posix()
+            message = (
+                f"{rel} writes a metrics file at a path init cannot read from the code "
+                f"({in_script.unknown}): set train.metrics_file to the path it writes "
+                "(relative to the repository)"
+            )
+        else:
+            message = (
                 f"no metrics file found (none declared in dvc.yaml or named by the train "
                 f"script): make the training write {DEFAULT_METRICS_FILE} (JSON, e.g. "
-                '{"accuracy": 0.91}) or set train.metrics_file',
+                '{"accuracy": 0.91}) or set train.metrics_file'
             )
-        )
+        placeholders.append(Placeholder("train.metrics_file", message))
     if dvc is not None and dvc.model_paths:
         artifacts = [p for p in dvc.model_paths if p not in dvc.metrics]
     else:
-        artifacts = _artifact_dirs(root, scripts)
+        artifacts = _artifact_dirs(root, [script_run.path] if script_run is not None else [])
 
     threshold = None
     if metrics_found and (root / metrics_file).is_file():
@@ -918,7 +1255,7 @@ def detect(root: Path) -> Detected:
         dvc=dvc is not None,
         data_pull=data_pull,
         dockerfile=(root / "Dockerfile").is_file(),
-        train_command=train_command,
+        train_command=command,
         lint_commands=lint_commands,
         model=name,
         metrics_file=metrics_file,

@@ -70,6 +70,8 @@ def ask(
         f"Command that trains the model{prompt_note}",
         default=found.train_command or "python train.py",
     )
+    if train_command != found.train_command:  # its script says where the metrics go
+        found = detect(root, train_command=train_command)
     model = answers.model or prompt("Registered model name", default=found.model)
     backend = answers.backend or choose("Model registry backend", BACKENDS, "git")
     strategy = answers.strategy or choose("Production rollout", STRATEGIES, "direct")
@@ -178,12 +180,13 @@ def _placeholders(answers: Answers, found: Detected) -> list[Placeholder]:
 
 def scaffold_text(root: Path, answers: Answers, *, found: Detected | None = None) -> str:
     """The commented mlci.yaml for ``root``; raises UsageError if it cannot be completed."""
-    found = found or detect(root)
+    found = found or detect(root, train_command=answers.train_command)
     train_command = answers.train_command or found.train_command
     if not train_command:
         raise UsageError(
-            "no training command found (no train.py, src/train.py, MLproject entry point or "
-            "dvc.yaml stage); pass --train-command 'python -m yourpkg.train'"
+            "no training command found (no dvc.yaml stage, MLproject entry point, Makefile "
+            "train target, train.py, src/train.py, src/<pkg>/train.py, scripts/train.py or "
+            "pipelines/train.py); pass --train-command 'python -m yourpkg.train'"
         )
     repository = answers.actions_repository or DEFAULT_ACTIONS_REPOSITORY
     ref = answers.actions_ref or "v1"
@@ -260,7 +263,7 @@ def init(*, root: Path, answers: Answers, force: bool = False) -> Scaffolded:
         raise UsageError(f"{root}: no such directory")
     if not root.is_dir():
         raise UsageError(f"{root}: is not a directory")
-    found = detect(root)
+    found = detect(root, train_command=answers.train_command)
     text = scaffold_text(root, answers, found=found)
     user_zizmor = _users_own(root / render.ZIZMOR)
     yours = ""

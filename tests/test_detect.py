@@ -344,6 +344,186 @@ def test_tests_inside_the_package_are_found_not_those_of_environments(git_repo: 
     assert result.config.tests.unit == "src/forecast/tests"
 
 
+# train scripts (stdlib only) and the metrics file each really writes; None: init cannot read
+# the path from the code, so it writes the placeholder rather than a guess
+METRICS_SCRIPTS: dict[str, tuple[str, str | None]] = {
+    "constant": (
+        "import json\nfrom pathlib import Path\n\nMETRICS = Path('reports/metrics.json')\n"
+        "METRICS.parent.mkdir(parents=True, exist_ok=True)\n"
+        "METRICS.write_text(json.dumps({'accuracy': 0.9}))\n",
+        "reports/metrics.json",
+    ),
+    "folder_variable": (
+        "import json\nfrom pathlib import Path\n\nout = Path('artifacts')\n"
+        "out.mkdir(exist_ok=True)\n(out / 'metrics.json').write_text(json.dumps({'f1': 0.8}))\n",
+        "artifacts/metrics.json",
+    ),
+    "divided_literal": (
+        "import json\nimport pathlib\n\nd = pathlib.Path('results') / 'eval'\n"
+        "d.mkdir(parents=True)\n(d / 'eval_metrics.json').write_text('{\"auc\": 1}')\n",
+        "results/eval/eval_metrics.json",
+    ),
+    "os_path_join": (
+        "import json, os\nos.makedirs('out', exist_ok=True)\n"
+        "with open(os.path.join('out', 'metrics.yaml'), 'w') as f:\n    f.write('mae: 1\\n')\n",
+        "out/metrics.yaml",
+    ),
+    "argparse_default": (
+        "import argparse, json\nfrom pathlib import Path\n\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--out-dir', default='artifacts')\nargs = p.parse_args()\n"
+        "out = Path(args.out_dir)\nout.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'metrics.json').write_text(json.dumps({'accuracy': 1}))\n",
+        "artifacts/metrics.json",
+    ),
+    "argparse_metrics_option": (
+        "import argparse, os\n\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--metrics-file', dest='metrics', default='eval/metrics.json')\n"
+        "args = p.parse_args()\nos.makedirs(os.path.dirname(args.metrics), exist_ok=True)\n"
+        "open(args.metrics, 'w').write('{}')\n",
+        "eval/metrics.json",
+    ),
+    "root_file": (
+        "import json\njson.dump({'rmse': 0.5}, open('metrics.json', 'w'))\n",
+        "metrics.json",
+    ),
+    "folder_from_config": (
+        "import json, sys\nfrom pathlib import Path\n\ncfg = json.loads(sys.argv[1])\n"
+        "out = Path(cfg['out'])\nout.mkdir()\n(out / 'metrics.json').write_text('{}')\n",
+        None,
+    ),
+    "folder_parameter": (
+        "from pathlib import Path\n\ndef save(out):\n    out.mkdir()\n"
+        "    (out / 'metrics.json').write_text('{}')\n\nsave(Path('run'))\n",
+        None,
+    ),
+    "name_joined_later": (
+        "import sys\nfrom pathlib import Path\n\nNAME = 'metrics.json'\n"
+        "out = Path(sys.argv[1])\nout.mkdir()\n(out / NAME).write_text('{}')\n",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(METRICS_SCRIPTS))
+def test_the_metrics_file_is_the_path_the_train_script_writes(tmp_path: Path, case: str) -> None:
+    script, expected = METRICS_SCRIPTS[case]
+    repo = _lay_out(tmp_path, {"scripts/train.py": script})
+    found = detect(repo, train_command="python scripts/train.py")
+    metrics = [p for p in found.placeholders if p.key == "train.metrics_file"]
+    if expected is None:
+        assert not found.metrics_found
+        assert metrics and "scripts/train.py writes a metrics file at a path init cannot read" in (
+            metrics[0].message
+        )
+        return
+    assert (found.metrics_file, found.metrics_found, metrics) == (expected, True, [])
+    # and it is the file the script really writes
+    subprocess.run([sys.executable, "scripts/train.py"], cwd=repo, check=True, timeout=60)
+    assert (repo / expected).is_file()
+
+
+def test_the_metrics_file_comes_from_the_script_of_the_train_command_given(
+    git_repo: Path,
+) -> None:
+    script, expected = METRICS_SCRIPTS["argparse_default"]
+    repo = _lay_out(
+        git_repo,
+        {
+            "requirements.txt": "numpy\n",
+            "train.py": "open('metrics.json', 'w').write('{}')\n",  # detected, not run
+            "src/churn/__init__.py": "",
+            "src/churn/train.py": script,
+            "ranker/__init__.py": "",
+            "ranker/train.py": METRICS_SCRIPTS["constant"][0],
+            "train2.py": METRICS_SCRIPTS["argparse_metrics_option"][0],
+        },
+    )
+    assert detect(repo).metrics_file == "metrics.json"  # train.py's, the detected command's
+    # python -m <pkg>.train: src/<pkg>/train.py, or <pkg>/train.py; its arguments count
+    for command, metrics in (
+        ("python -m churn.train", expected),
+        ("python -m churn.train --out-dir build/run1", "build/run1/metrics.json"),
+        ("python -m churn.train --out-dir=build/run2", "build/run2/metrics.json"),
+        ("python -m ranker.train", "reports/metrics.json"),
+        ("python train2.py --metrics-file out/run_metrics.json", "out/run_metrics.json"),
+    ):
+        assert detect(repo, train_command=command).metrics_file == metrics, command
+    result = scaffold.init(
+        root=repo, answers=scaffold.Answers(train_command="python -m churn.train")
+    )
+    assert result.config.train.metrics_file == expected
+    assert "TODO before the first push: no metrics file" not in (repo / "mlci.yaml").read_text()
+    # a script init cannot read: the placeholder, written as a TODO, not a confident guess
+    (repo / "src/churn/train.py").write_text(METRICS_SCRIPTS["folder_from_config"][0])
+    scaffold.init(
+        root=repo, answers=scaffold.Answers(train_command="python -m churn.train"), force=True
+    )
+    text = (repo / "mlci.yaml").read_text()
+    assert "# TODO before the first push: src/churn/train.py writes a metrics file" in text
+    assert "line 7: out / 'metrics.json'" in text
+
+
+@pytest.mark.parametrize(
+    ("files", "command"),
+    [
+        ({"scripts/train.py": "print('train')\n"}, "python scripts/train.py"),
+        ({"pipelines/train.py": "print('train')\n"}, "python pipelines/train.py"),
+        ({"pipelines/training.py": "print('train')\n"}, "python pipelines/training.py"),
+        ({"pipelines/train_pipeline.py": "print('train')\n"}, "python pipelines/train_pipeline.py"),
+        # a Makefile's train target wins over a script (its recipe has the arguments)
+        (
+            {
+                "scripts/train.py": "print('train')\n",
+                "Makefile": ".PHONY: train\nPY := python\n\ntrain: data\n"
+                "\t@python training/fit.py --config configs/train.yaml\n\ndata:\n\ttrue\n",
+            },
+            "make train",
+        ),
+    ],
+)
+def test_common_training_layouts_are_detected(
+    git_repo: Path, files: dict[str, str], command: str
+) -> None:
+    repo = _lay_out(git_repo, {"requirements.txt": "numpy\n", **files})
+    result = scaffold.init(root=repo, answers=scaffold.Answers())
+    assert result.config.train.command == command
+    assert doctor.run(config_path=repo / "mlci.yaml").ok
+
+
+def test_make_train_reads_the_script_its_recipe_runs(git_repo: Path) -> None:
+    repo = _lay_out(
+        git_repo,
+        {
+            "requirements.txt": "numpy\n",
+            "GNUmakefile": "PYTHON ?= python3\n"
+            "train: ## fit the model\n\t$(PYTHON) -u training/fit.py\n",
+            "training/fit.py": METRICS_SCRIPTS["constant"][0],
+        },
+    )
+    found = detect(repo)
+    assert (found.train_command, found.metrics_file) == ("make train", "reports/metrics.json")
+    # and make really runs it there, writing that file
+    subprocess.run(["make", "train"], cwd=repo, check=True, capture_output=True, timeout=60)
+    assert (repo / "reports" / "metrics.json").is_file()
+
+
+def test_no_training_found_is_a_clear_exit_2(git_repo: Path, mlci: RunMlci) -> None:
+    # a Makefile without a train target, a variable named train, a script under another name
+    _lay_out(
+        git_repo,
+        {
+            "requirements.txt": "numpy\n",
+            "Makefile": "train := fit\ntest:\n\tpytest\n",
+            "scripts/fit.py": "print('fit')\n",
+        },
+    )
+    proc = mlci("init", "--yes", cwd=git_repo)
+    assert proc.returncode == 2
+    assert "no training command found" in proc.stderr
+    assert "pass --train-command" in proc.stderr
+    assert not (git_repo / "mlci.yaml").exists()
+
+
 CONDA_ENV = (
     "name: forecast\nchannels: [conda-forge, pytorch]\ndependencies:\n  - python=3.10\n"
     "  - pandas>=2.1\n  - pytorch=2.2\n  - pytest\n  - pip\n  - pip:\n      - hydra-core==1.3.2\n"
