@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import git
 
 from mlci.commands import doctor
@@ -171,3 +172,132 @@ def test_thresholds_are_not_checked_without_a_readable_metrics_file(tmp_path: Pa
     # a readable one that has the metric
     assert check(make_repo(tmp_path / "has", {"metrics.json": '{"accuracy": 0.9}'})).ok
     assert not check(make_repo(tmp_path / "lacks", {"metrics.json": "f1: 0.9\n"})).ok
+
+
+# ------------------------------------------------------------------ the metrics file's path
+
+
+def with_train(command: str, metrics_file: str) -> str:
+    return CONFIG.replace(
+        "  command: python train.py\n",
+        f"  command: {command}\n  metrics_file: {metrics_file}\n",
+    )
+
+
+WRITES = {
+    "literal": 'import json\nPATH = Path("reports/metrics.json")\nPATH.write_text("{}")\n',
+    "joined": 'Path("reports").mkdir()\n(Path("reports") / "metrics.json").write_text("{}")\n',
+    "os.path.join": 'open(os.path.join("reports", "metrics.json"), "w").write("{}")\n',
+}
+
+
+def metrics_line(result: DoctorResult) -> str:
+    (line,) = [f"{c.level} {c.message}" for c in result.checks if "metrics_file" in c.message]
+    return line
+
+
+@pytest.mark.parametrize("spelling", sorted(WRITES))
+def test_the_metrics_file_is_ok_only_at_the_path_the_script_writes(
+    spelling: str, tmp_path: Path
+) -> None:
+    script = "import os\nfrom pathlib import Path\n" + WRITES[spelling]
+    repo = make_repo(
+        tmp_path / "right",
+        {"train.py": script},
+        with_train("python train.py", "reports/metrics.json"),
+    )
+    assert metrics_line(check(repo)) == (
+        "ok train.metrics_file: reports/metrics.json is written by the training "
+        "(train.py writes it)"
+    )
+    # the trial's r2: the script writes reports/metrics.json, mlci.yaml says metrics.json
+    repo = make_repo(
+        tmp_path / "wrong", {"train.py": script}, with_train("python train.py", "metrics.json")
+    )
+    assert metrics_line(check(repo)) == (
+        "warning train.metrics_file: metrics.json, but the training seems to write "
+        "reports/metrics.json (train.py): set train.metrics_file to the path it writes, or the "
+        "gate fails (or reads a stale committed file)"
+    )
+
+
+def test_a_metrics_file_in_a_computed_folder_is_a_warning_that_shows_the_code(
+    tmp_path: Path,
+) -> None:
+    # the trial's r1: out = Path(args.out_dir); (out / "metrics.json").write_text(...)
+    script = (
+        "import argparse\nfrom pathlib import Path\np = argparse.ArgumentParser()\n"
+        'p.add_argument("--out-dir", default="artifacts")\nout = Path(p.parse_args().out_dir)\n'
+        '(out / "metrics.json").write_text("{}")\n'
+    )
+    repo = make_repo(
+        tmp_path / "r", {"train.py": script}, with_train("python train.py", "metrics.json")
+    )
+    assert metrics_line(check(repo)) == (
+        "warning train.metrics_file: the training writes metrics.json into a folder it computes "
+        "when it runs (train.py line 6: out / 'metrics.json'): make sure the file lands at "
+        "metrics.json, or set train.metrics_file to where it does, or the gate fails"
+    )
+    # a script that names no metrics file at all: the warning of before
+    repo = make_repo(tmp_path / "none", {"train.py": "print('trained')\n"})
+    assert metrics_line(check(repo)).startswith(
+        "warning train.metrics_file: metrics.json is not in the repository, not declared in "
+        "dvc.yaml and not named by the train script"
+    )
+
+
+def test_dvc_declares_the_path_not_a_substring_of_it(tmp_path: Path) -> None:
+    dvc = (
+        "stages:\n  evaluate:\n    cmd: python src/evaluate.py\n"
+        "    metrics:\n      - eval/metrics.json:\n          cache: false\n"
+    )
+    files = {
+        "dvc.yaml": dvc,
+        "src/evaluate.py": 'from pathlib import Path\nPath("eval/metrics.json").write_text("{}")\n',
+        "requirements.txt": "dvc\npytest\n",
+    }
+    repo = make_repo(tmp_path / "right", files, with_train("dvc repro", "eval/metrics.json"))
+    assert metrics_line(check(repo)) == (
+        "ok train.metrics_file: eval/metrics.json is written by the training "
+        "(src/evaluate.py writes it)"
+    )
+    # 'metrics.json' is a substring of dvc.yaml's eval/metrics.json: it passed before
+    repo = make_repo(tmp_path / "wrong", files, with_train("dvc repro", "metrics.json"))
+    assert metrics_line(check(repo)).startswith(
+        "warning train.metrics_file: metrics.json, but the training seems to write "
+        "eval/metrics.json (src/evaluate.py)"
+    )
+    # declared by dvc.yaml alone (the stage's script writes it into a computed folder)
+    files["src/evaluate.py"] = "import sys\nopen(sys.argv[1], 'w').write('{}')\n"
+    repo = make_repo(tmp_path / "declared", files, with_train("dvc repro", "eval/metrics.json"))
+    assert metrics_line(check(repo)) == (
+        "ok train.metrics_file: eval/metrics.json is written by the training (dvc.yaml declares it)"
+    )
+
+
+@pytest.mark.parametrize(
+    "module", ["src/churn/train.py", "churn/train.py", "churn/train/__main__.py"]
+)
+def test_python_dash_m_is_the_module_file_in_the_repository(module: str, tmp_path: Path) -> None:
+    # what init writes for a src layout; the trial's r1 got no check of its script at all
+    needs = (
+        "import argparse\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--data', required=True)\np.parse_args()\n"
+    )
+    repo = make_repo(
+        tmp_path / "r", {module: needs}, with_train("python -m churn.train", "metrics.json")
+    )
+    assert check(repo).problems == [
+        f"train.command: {module} needs the arguments --data; add them to train.command"
+    ]
+    writes = "from pathlib import Path\nPath('metrics.json').write_text('{}')\n"
+    repo = make_repo(
+        tmp_path / "args", {module: needs + writes},
+        with_train("uv run python -m churn.train --data d.csv", "metrics.json"),
+    )  # fmt: skip
+    result = check(repo)
+    assert result.ok, result.render_text()
+    assert f"train.command: {module} exists" in lines(result, "ok")
+    assert metrics_line(result) == (
+        f"ok train.metrics_file: metrics.json is written by the training ({module} writes it)"
+    )

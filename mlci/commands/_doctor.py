@@ -11,8 +11,10 @@ runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it wrote; a
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from mlci.commands import Result
 from mlci.config import Config
-from mlci.detect import holds_tests, read, required_arguments
+from mlci.detect import dvc_paths, holds_tests, load_yaml, read, required_arguments
 
 # The first word of a command -> the distribution that provides it.
 _TOOLS = {
@@ -122,10 +124,173 @@ def _installs(text: str, tool: str) -> bool:
     return re.search(pattern, text, re.M) is not None
 
 
-def _script_of(words: list[str]) -> str | None:
-    if words[0] in ("python", "python3") and len(words) > 1 and words[1].endswith(".py"):
-        return words[1]
+_RUNNERS = ("uv", "poetry", "pdm", "pipenv", "hatch")
+
+
+def _script_of(root: Path, words: list[str]) -> tuple[str, list[str]] | None:
+    """The Python file a command runs, relative to ``root``, and its arguments.
+
+    ``python x.py a b`` -> (x.py, [a, b]); ``python -m pkg.train`` -> src/pkg/train.py,
+    pkg/train.py or pkg/train/__main__.py, whichever is in the repository (a module
+    that is not, e.g. an installed tool's, is None); ``uv run``/``poetry run`` in front
+    are skipped. A ``.py`` path that does not exist is returned, to be reported.
+    """
+    while len(words) > 1 and words[0] in _RUNNERS and words[1] == "run":
+        words = words[2:]
+    if not words or not re.fullmatch(r"python(3(\.\d+)?)?", words[0]):
+        return None
+    rest = words[1:]
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        rest = rest[1:]  # -u, -O
+    if len(rest) >= 2 and rest[0] == "-m":
+        parts = rest[1].split(".")
+        for candidate in (
+            Path("src", *parts).with_suffix(".py"),
+            Path(*parts).with_suffix(".py"),
+            Path("src", *parts, "__main__.py"),
+            Path(*parts, "__main__.py"),
+        ):
+            if (root / candidate).is_file():
+                return candidate.as_posix(), rest[2:]
+        return None
+    if rest and rest[0].endswith(".py"):
+        return rest[0], rest[1:]
     return None
+
+
+def _train_scripts(root: Path, config: Config) -> list[str]:
+    """The repository's Python files the training runs: train.command's, and with
+    ``dvc repro`` those of dvc.yaml's stages."""
+    commands = [config.train.command]
+    if config.train.command.startswith("dvc "):
+        stages = (load_yaml(root / "dvc.yaml") or {}).get("stages")
+        for stage in (stages or {}).values() if isinstance(stages, dict) else []:
+            cmd = stage.get("cmd") if isinstance(stage, dict) else None
+            commands += [cmd] if isinstance(cmd, str) else cmd if isinstance(cmd, list) else []
+    scripts = []
+    for command in commands:
+        for words in _words(str(command)):
+            found = _script_of(root, words)
+            if found is not None and (root / found[0]).is_file():
+                scripts.append(found[0])
+    return list(dict.fromkeys(scripts))
+
+
+_PATH_CALLS = ("Path", "PurePath", "PosixPath", "pathlib.Path", "os.path.join", "str")
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    name = ast.unparse(node.func)
+    return name if name in _PATH_CALLS and not node.keywords else None
+
+
+def _spelled_path(node: ast.AST) -> str | None:
+    """The path an expression spells out with literals only: ``"a/b"``, ``Path("a") / "b"``,
+    ``os.path.join("a", "b")``; None when any part is not a literal."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = _spelled_path(node.left), _spelled_path(node.right)
+        return None if left is None or right is None else posixpath.join(left, right)
+    if isinstance(node, ast.Call) and _call_name(node) and node.args:
+        parts = [_spelled_path(arg) for arg in node.args]
+        if any(part is None for part in parts):
+            return None
+        return posixpath.join(*(part for part in parts if part is not None))
+    return None
+
+
+@dataclass(frozen=True)
+class _Named:
+    """Where a script uses a file name: the paths it spells out, and uses whose folder is
+    computed (``line 9: out / 'metrics.json'``)."""
+
+    paths: tuple[str, ...] = ()
+    computed: tuple[str, ...] = ()
+
+
+def _named_in(script: Path, name: str) -> _Named:
+    """The paths ending in file ``name`` that ``script`` spells out (see :func:`_spelled_path`)."""
+    try:
+        tree = ast.parse(read(script) or "")
+    except SyntaxError:
+        return _Named()
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    paths: list[str] = []
+    computed: list[str] = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value
+            and not any(c.isspace() for c in node.value)
+            and posixpath.basename(node.value) == name
+        ):
+            continue
+        outer: ast.AST = node
+        while True:  # the whole path expression the literal is part of
+            parent = parents.get(outer)
+            if (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Div)) or (
+                isinstance(parent, ast.Call) and _call_name(parent) and outer in parent.args
+            ):
+                outer = parent
+            else:
+                break
+        spelled = _spelled_path(outer)
+        if spelled is None:
+            computed.append(f"line {node.lineno}: {ast.unparse(outer)}")
+        else:
+            paths.append(posixpath.normpath(spelled))
+    return _Named(tuple(dict.fromkeys(paths)), tuple(computed))
+
+
+def _dvc_declares(root: Path, path: str) -> bool:
+    """dvc.yaml names ``path`` as a stage's out, metrics or plots, or as a top-level metric."""
+    doc = load_yaml(root / "dvc.yaml")
+    if not isinstance(doc, dict):
+        return False
+    declared = dvc_paths(doc.get("metrics"))
+    stages = doc.get("stages")
+    for stage in stages.values() if isinstance(stages, dict) else []:
+        if isinstance(stage, dict):
+            for key in ("outs", "metrics", "plots"):
+                declared += dvc_paths(stage.get(key))
+    return path in {posixpath.normpath(p) for p in declared}
+
+
+@dataclass(frozen=True)
+class _Written:
+    """How the training produces a file: ``how`` it writes it at that path (None: not seen),
+    other paths the scripts spell for its name, uses whose folder is computed."""
+
+    how: str | None
+    elsewhere: tuple[str, ...]
+    computed: tuple[str, ...]
+    scripts: tuple[str, ...]
+
+
+def _written(root: Path, config: Config, path: str) -> _Written:
+    """Whether the training clearly writes ``path``: a train script spells it out, train.command
+    names it, or dvc.yaml declares it."""
+    path = posixpath.normpath(path)
+    scripts = _train_scripts(root, config)
+    elsewhere: list[str] = []
+    computed: list[str] = []
+    how: str | None = None
+    for script in scripts:
+        named = _named_in(root / script, posixpath.basename(path))
+        if path in named.paths and how is None:
+            how = f"{script} writes it"
+        elsewhere += [f"{other} ({script})" for other in named.paths if other != path]
+        computed += [f"{script} {use}" for use in named.computed]
+    words = [w.split("=", 1)[-1] for ws in _words(config.train.command) for w in ws]
+    if how is None and path in {posixpath.normpath(w) for w in words if w}:
+        how = "train.command names it"
+    if how is None and _dvc_declares(root, path):
+        how = "dvc.yaml declares it"
+    return _Written(how, tuple(elsewhere), tuple(computed), tuple(scripts))
 
 
 def _deploy_commands(config: Config) -> list[tuple[str, str]]:
@@ -256,14 +421,15 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
 
     # train: the script exists and gets its required arguments
     for words in _words(config.train.command):
-        script = _script_of(words)
-        if script is None:
+        found = _script_of(root, words)
+        if found is None:
             continue
+        script, arguments = found
         if not (root / script).is_file():
             problem(f"train.command: {script} does not exist")
             continue
         needed = required_arguments(root / script)
-        if needed and len(words) == 2:
+        if needed and not arguments:
             problem(
                 f"train.command: {script} needs the arguments {', '.join(needed)}; "
                 "add them to train.command"
@@ -273,18 +439,25 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
     if config.train.command.startswith("dvc ") and not (root / "dvc.yaml").is_file():
         problem("train.command runs dvc but there is no dvc.yaml")
 
-    # metrics: plausibly written by the training
+    # metrics: written by the training at the path the gate reads
     metrics = config.train.metrics_file
-    sources = [read(root / "dvc.yaml") or ""]
-    for words in _words(config.train.command):
-        script = _script_of(words)
-        if script:
-            sources.append(read(root / script) or "")
-    sources.append(config.train.command)
-    if (root / metrics).is_file() or any(metrics in text for text in sources):
-        ok(f"train.metrics_file: {metrics} is written by the training")
-    elif any(Path(metrics).name in text for text in sources):
-        ok(f"train.metrics_file: {metrics} is named by the training")
+    written = _written(root, config, metrics)
+    if written.how is not None:
+        ok(f"train.metrics_file: {metrics} is written by the training ({written.how})")
+    elif written.elsewhere:
+        warn(
+            f"train.metrics_file: {metrics}, but the training seems to write "
+            f"{', '.join(written.elsewhere)}: set train.metrics_file to the path it writes, or "
+            "the gate fails (or reads a stale committed file)"
+        )
+    elif written.computed:
+        warn(
+            f"train.metrics_file: the training writes {Path(metrics).name} into a folder it "
+            f"computes when it runs ({'; '.join(written.computed)}): make sure the file lands at "
+            f"{metrics}, or set train.metrics_file to where it does, or the gate fails"
+        )
+    elif (root / metrics).is_file():
+        ok(f"train.metrics_file: {metrics} is in the repository")
     else:
         warn(
             f"train.metrics_file: {metrics} is not in the repository, not declared in dvc.yaml "
@@ -348,10 +521,10 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
         for words in _words(command):
             if words[0] == "cd":
                 break  # later paths are relative to another folder
-            found = _program_of(words)
-            if found is None:
+            program = _program_of(words)
+            if program is None:
                 continue
-            path, direct = found
+            path, direct = program
             file = root / path
             if not file.is_file():
                 problem(
