@@ -577,3 +577,26 @@ def test_environment_yml_beside_a_pyproject(
     assert result.config.install.command == command
     assert any(w.startswith(warning) for w in result.warnings), result.warnings
     assert result.config.python.version == "3.10"
+
+
+def test_asking_reads_the_metrics_file_of_the_command_typed(tmp_path: Path) -> None:
+    """On a terminal the gate question names the metrics file of the train command answered."""
+    repo = _lay_out(
+        tmp_path,
+        {
+            "train.py": "open('metrics.json', 'w').write('{}')\n",  # the detected command's
+            "scripts/fit.py": METRICS_SCRIPTS["constant"][0],  # reports/metrics.json
+        },
+    )
+    asked: list[str] = []
+
+    def prompt(text: str, default: str = "", **_: Any) -> str:
+        asked.append(text)
+        return "python scripts/fit.py" if text.startswith("Command that trains") else default
+
+    answers = scaffold.ask(
+        repo, scaffold.Answers(), prompt=prompt, choose=lambda text, choices, default: default
+    )
+    assert answers.train_command == "python scripts/fit.py"
+    gate = next(text for text in asked if text.startswith("Gate:"))
+    assert "the primary metric in reports/metrics.json" in gate
