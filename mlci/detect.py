@@ -19,7 +19,7 @@ import configparser
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -783,7 +783,7 @@ def _relative(path: str) -> str | None:
 
 @dataclass(frozen=True)
 class MetricsInScript:
-    """The metrics file a train script writes: ``path``, or ``unknown`` (the code it is in)."""
+    """A file a train script writes: ``path``, or ``unknown`` (the code it is in)."""
 
     path: str | None
     unknown: str | None = None
@@ -795,6 +795,20 @@ def metrics_in_script(script: TrainScript) -> MetricsInScript | None:
     Only simple code is read (see :class:`_ScriptPaths`); a metrics file name used where its
     folder cannot be known (``Path(cfg.out) / "metrics.json"``) is ``unknown``, never guessed.
     """
+    return _paths_in_script(script, lambda base: _METRICS_NAME.fullmatch(base) is not None)
+
+
+def paths_in_script(script: TrainScript, name: str) -> MetricsInScript | None:
+    """Where ``script`` puts a file whose last path component is ``name`` (``model_uri.txt``).
+
+    The same reading as :func:`metrics_in_script`: ``path`` when every use of the name
+    resolves to the one repository-relative path, ``unknown`` (the line) when one does not or
+    they differ, None when the script never names it.
+    """
+    return _paths_in_script(script, lambda base: base == name)
+
+
+def _paths_in_script(script: TrainScript, matches: Callable[[str], bool]) -> MetricsInScript | None:
     text = read(script.path)
     try:
         tree = ast.parse(text or "")
@@ -807,7 +821,7 @@ def metrics_in_script(script: TrainScript) -> MetricsInScript | None:
         if not (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
-            and _METRICS_NAME.fullmatch(node.value.rsplit("/", 1)[-1])
+            and matches(node.value.rsplit("/", 1)[-1])
         ):
             continue
         parent = paths.parents.get(node)

@@ -13,7 +13,7 @@ from repo_shapes import SHAPES, make
 
 from mlci import config, lint, render, scaffold
 from mlci.commands import doctor
-from mlci.detect import detect, required_arguments
+from mlci.detect import TrainScript, detect, paths_in_script, required_arguments
 
 # shape -> the mlci.yaml values init must write (dotted keys)
 EXPECTED: dict[str, dict[str, Any]] = {
@@ -600,3 +600,27 @@ def test_asking_reads_the_metrics_file_of_the_command_typed(tmp_path: Path) -> N
     assert answers.train_command == "python scripts/fit.py"
     gate = next(text for text in asked if text.startswith("Gate:"))
     assert "the primary metric in reports/metrics.json" in gate
+
+
+def test_paths_in_script_reads_any_file_name_the_same_way(tmp_path: Path) -> None:
+    """doctor asks where a script writes a named file (the model URI, the metrics file)."""
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import argparse\nfrom pathlib import Path\n\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--out', default='build')\nargs = p.parse_args()\n"
+        "out = Path(args.out)\nout.mkdir()\n(out / 'model_uri.txt').write_text('runs:/1')\n"
+        "Path('scores.csv').write_text('')\n"
+    )
+    found = paths_in_script(TrainScript(script, []), "model_uri.txt")
+    assert found is not None and (found.path, found.unknown) == ("build/model_uri.txt", None)
+    found = paths_in_script(TrainScript(script, ["--out", "runs/7"]), "model_uri.txt")
+    assert found is not None and found.path == "runs/7/model_uri.txt"
+    found = paths_in_script(TrainScript(script, []), "scores.csv")
+    assert found is not None and found.path == "scores.csv"
+    assert paths_in_script(TrainScript(script, []), "metrics.json") is None
+    script.write_text(
+        "import sys\nfrom pathlib import Path\n\n(Path(sys.argv[1]) / 'm.txt').touch()\n"
+    )
+    found = paths_in_script(TrainScript(script, []), "m.txt")
+    assert found is not None and found.path is None
+    assert found.unknown == "line 4: Path(sys.argv[1]) / 'm.txt'"
