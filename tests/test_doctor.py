@@ -221,22 +221,37 @@ def test_the_metrics_file_is_ok_only_at_the_path_the_script_writes(
     )
 
 
-def test_a_metrics_file_in_a_computed_folder_is_a_warning_that_shows_the_code(
-    tmp_path: Path,
-) -> None:
-    # the trial's r1: out = Path(args.out_dir); (out / "metrics.json").write_text(...)
+def test_a_metrics_file_in_a_folder_the_script_computes(tmp_path: Path) -> None:
+    # the trial's r1: out = Path(args.out_dir) defaulting to artifacts; mlci.yaml said metrics.json
     script = (
         "import argparse\nfrom pathlib import Path\np = argparse.ArgumentParser()\n"
-        'p.add_argument("--out-dir", default="artifacts")\nout = Path(p.parse_args().out_dir)\n'
+        'p.add_argument("--out-dir", default="artifacts")\nargs = p.parse_args()\n'
+        "out = Path(args.out_dir)\n"
         '(out / "metrics.json").write_text("{}")\n'
     )
-    repo = make_repo(
-        tmp_path / "r", {"train.py": script}, with_train("python train.py", "metrics.json")
+    config = with_train("python train.py", "metrics.json")
+    assert metrics_line(check(make_repo(tmp_path / "default", {"train.py": script}, config))) == (
+        "warning train.metrics_file: metrics.json, but the training seems to write "
+        "artifacts/metrics.json (train.py): set train.metrics_file to the path it writes, or the "
+        "gate fails (or reads a stale committed file)"
     )
+    # the value the command gives, through a make target (the trial's r3 ran `make train`)
+    files = {"train.py": script, "Makefile": "train:\n\tpython train.py --out-dir out\n"}
+    repo = make_repo(tmp_path / "make", files, with_train("make train", "out/metrics.json"))
+    assert metrics_line(check(repo)) == (
+        "ok train.metrics_file: out/metrics.json is written by the training (train.py writes it)"
+    )
+    # a folder from the script's own config: shown, not guessed
+    script = (
+        "import json, os\ncfg = json.load(open('train.json'))\n"
+        "open(os.path.join(cfg['out'], 'metrics.json'), 'w').write('{}')\n"
+    )
+    repo = make_repo(tmp_path / "computed", {"train.py": script}, config)
     assert metrics_line(check(repo)) == (
         "warning train.metrics_file: the training writes metrics.json into a folder it computes "
-        "when it runs (train.py line 6: out / 'metrics.json'): make sure the file lands at "
-        "metrics.json, or set train.metrics_file to where it does, or the gate fails"
+        "when it runs (train.py line 3: os.path.join(cfg['out'], 'metrics.json')): make sure "
+        "the file lands at metrics.json, or set train.metrics_file to where it does, or the "
+        "gate fails"
     )
     # a script that names no metrics file at all: the warning of before
     repo = make_repo(tmp_path / "none", {"train.py": "print('trained')\n"})

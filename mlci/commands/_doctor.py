@@ -22,7 +22,15 @@ from pathlib import Path
 
 from mlci.commands import Result
 from mlci.config import Config
-from mlci.detect import dvc_paths, holds_tests, load_yaml, read, required_arguments
+from mlci.detect import (
+    dvc_paths,
+    holds_tests,
+    load_yaml,
+    metrics_in_script,
+    read,
+    required_arguments,
+    train_script,
+)
 
 # The first word of a command -> the distribution that provides it.
 _TOOLS = {
@@ -173,6 +181,9 @@ def _train_scripts(root: Path, config: Config) -> list[str]:
             found = _script_of(root, words)
             if found is not None and (root / found[0]).is_file():
                 scripts.append(found[0])
+    run = train_script(root, config.train.command)  # also a make target's recipe
+    if run is not None and run.path.is_relative_to(root):
+        scripts.append(run.path.relative_to(root).as_posix())
     return list(dict.fromkeys(scripts))
 
 
@@ -271,9 +282,11 @@ class _Written:
     scripts: tuple[str, ...]
 
 
-def _written(root: Path, config: Config, path: str) -> _Written:
+def _written(root: Path, config: Config, path: str, *, metrics: bool = False) -> _Written:
     """Whether the training clearly writes ``path``: a train script spells it out, train.command
-    names it, or dvc.yaml declares it."""
+    names it, or dvc.yaml declares it. For the metrics file (``metrics``), what
+    :func:`mlci.detect.metrics_in_script` resolves (names bound once, argparse values) counts too,
+    and is what a warning names."""
     path = posixpath.normpath(path)
     scripts = _train_scripts(root, config)
     elsewhere: list[str] = []
@@ -290,6 +303,18 @@ def _written(root: Path, config: Config, path: str) -> _Written:
         how = "train.command names it"
     if how is None and _dvc_declares(root, path):
         how = "dvc.yaml declares it"
+    run = train_script(root, config.train.command) if metrics and how is None else None
+    resolved = metrics_in_script(run) if run is not None else None
+    if run is not None and resolved is not None:
+        script = run.path.relative_to(root).as_posix() if run.path.is_relative_to(root) else ""
+        if resolved.path == path:
+            how = f"{script} writes it"
+        elif resolved.path is not None:
+            elsewhere = [f"{resolved.path} ({script})"]
+            computed = []
+        elif resolved.unknown is not None and not resolved.unknown.startswith("line "):
+            elsewhere = [f"{resolved.unknown} ({script})"]  # several paths
+            computed = []
     return _Written(how, tuple(elsewhere), tuple(computed), tuple(scripts))
 
 
@@ -441,7 +466,7 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
 
     # metrics: written by the training at the path the gate reads
     metrics = config.train.metrics_file
-    written = _written(root, config, metrics)
+    written = _written(root, config, metrics, metrics=True)
     if written.how is not None:
         ok(f"train.metrics_file: {metrics} is written by the training ({written.how})")
     elif written.elsewhere:
