@@ -316,3 +316,81 @@ def test_python_dash_m_is_the_module_file_in_the_repository(module: str, tmp_pat
     assert metrics_line(result) == (
         f"ok train.metrics_file: metrics.json is written by the training ({module} writes it)"
     )
+
+
+# ------------------------------------------------------------------ registry.backend: mlflow
+
+MLFLOW = CONFIG + "registry:\n  backend: mlflow\n  tracking_uri_secret: TRACKING_URI\n"
+
+LOGS = (
+    "import json, os\nfrom pathlib import Path\nimport mlflow\n"
+    "json.dump({'accuracy': 0.9}, open('metrics.json', 'w'))\n"
+    "info = mlflow.sklearn.log_model(model, name='model')\n"
+)
+
+
+def mlflow_lines(result: DoctorResult) -> list[str]:
+    return [
+        f"{c.level} {c.message}"
+        for c in result.checks
+        if "model_uri_file" in c.message or "registry.backend" in c.message
+    ]
+
+
+def test_mlflow_backend_needs_the_model_uri_file_mlflow_and_the_secret(tmp_path: Path) -> None:
+    # the trial's r1: backend mlflow, a script that logs no URI file, no mlflow installed
+    repo = make_repo(tmp_path / "r1", {"train.py": LOGS}, MLFLOW)
+    result = check(repo)
+    assert mlflow_lines(result) == [
+        "problem train.model_uri_file: registry.backend mlflow registers the model whose URI "
+        "the training writes to model_uri.txt (register-model --source @model_uri.txt), and "
+        "train.py never names model_uri.txt: after logging the model, write its URI there, e.g. "
+        'Path("model_uri.txt").write_text(model_info.model_uri), or set train.model_uri_file',
+        "warning registry.backend mlflow: the training logs its model with mlflow, but the "
+        "install step does not appear to install mlflow; add mlflow (or mlflow-skinny) to a "
+        "requirements file (install.requirements) or to install.command",
+        "note registry.backend mlflow: add the repository secret TRACKING_URI "
+        "(registry.tracking_uri_secret) holding your tracking server's URI (Settings > Secrets "
+        "and variables > Actions); doctor cannot see secrets",
+    ]
+    assert result.notes() == [mlflow_lines(result)[-1].removeprefix("note ")]
+    assert "note    registry.backend mlflow" in result.render_text()
+    assert result.render_text().endswith("doctor: 1 problem, 1 warning\n")  # a note is neither
+    # writing the URI (at the path, or where MLCI_MODEL_URI_FILE says) and installing mlflow
+    for name, writes in {
+        "path": "Path('model_uri.txt').write_text(info.model_uri)\n",
+        "env": "Path(os.environ['MLCI_MODEL_URI_FILE']).write_text(info.model_uri)\n",
+    }.items():
+        files = {"train.py": LOGS + writes, "requirements.txt": "mlflow>=3\npytest\n"}
+        result = check(make_repo(tmp_path / name, files, MLFLOW))
+        assert result.ok and not result.cautions, result.render_text()
+        how = (
+            "train.py writes it"
+            if name == "path"
+            else "train.py writes the file $MLCI_MODEL_URI_FILE names"
+        )
+        assert mlflow_lines(result)[:2] == [
+            f"ok train.model_uri_file: model_uri.txt is written by the training ({how})",
+            "ok registry.backend mlflow: mlflow is installed by the install step",
+        ]
+
+
+def test_a_model_uri_file_under_another_folder_or_an_unread_command(tmp_path: Path) -> None:
+    files = {"train.py": LOGS + "Path('out/model_uri.txt').write_text(info.model_uri)\n"}
+    result = check(make_repo(tmp_path / "elsewhere", files, MLFLOW))
+    assert mlflow_lines(result)[0] == (
+        "warning train.model_uri_file: model_uri.txt, but the training seems to write "
+        "out/model_uri.txt (train.py): set train.model_uri_file to the path it writes, or "
+        "registration fails"
+    )
+    # a train command doctor cannot read (a shell script): a warning, not a problem
+    config = MLFLOW.replace("command: python train.py", "command: ./train.sh")
+    files = {"train.sh": "#!/bin/sh\npython train.py\n"}
+    result = check(make_repo(tmp_path / "shell", files, config))
+    assert mlflow_lines(result)[0].startswith(
+        "warning train.model_uri_file: registry.backend mlflow registers the model whose URI "
+        "the training writes to model_uri.txt (register-model --source @model_uri.txt), and no "
+        "train script doctor can read names it"
+    )
+    # the git backend reads no URI file: nothing of this is checked
+    assert mlflow_lines(check(make_repo(tmp_path / "git", {"train.py": LOGS}))) == []

@@ -47,7 +47,7 @@ _TOOLS = {
 
 @dataclass(frozen=True)
 class Check:
-    level: str  # "ok" | "warning" | "problem"
+    level: str  # "ok" | "note" (what doctor cannot see: do it) | "warning" | "problem"
     message: str
 
 
@@ -67,8 +67,11 @@ class DoctorResult(Result):
     def cautions(self) -> list[str]:
         return [c.message for c in self.checks if c.level == "warning"]
 
+    def notes(self) -> list[str]:
+        return [c.message for c in self.checks if c.level == "note"]
+
     def render_text(self) -> str:
-        marks = {"ok": "ok     ", "warning": "warning", "problem": "PROBLEM"}
+        marks = {"ok": "ok     ", "note": "note   ", "warning": "warning", "problem": "PROBLEM"}
         lines = [f"{marks[c.level]} {c.message}" for c in self.checks]
         problems, warnings = len(self.problems), len(self.cautions)
         lines.append(
@@ -78,7 +81,7 @@ class DoctorResult(Result):
         return "\n".join(lines) + "\n"
 
     def render_markdown(self) -> str:
-        icons = {"ok": "✅", "warning": "⚠️", "problem": "❌"}
+        icons = {"ok": "✅", "note": "📝", "warning": "⚠️", "problem": "❌"}
         return "### mlci doctor\n\n" + "".join(
             f"- {icons[c.level]} {c.message}\n" for c in self.checks
         )
@@ -282,7 +285,18 @@ class _Written:
     scripts: tuple[str, ...]
 
 
-def _written(root: Path, config: Config, path: str, *, metrics: bool = False) -> _Written:
+def _names_env(script: Path, variable: str) -> bool:
+    """``script`` reads the environment variable ``variable`` (a string literal of its name)."""
+    try:
+        tree = ast.parse(read(script) or "")
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Constant) and node.value == variable for node in ast.walk(tree))
+
+
+def _written(
+    root: Path, config: Config, path: str, *, metrics: bool = False, env: str | None = None
+) -> _Written:
     """Whether the training clearly writes ``path``: a train script spells it out, train.command
     names it, or dvc.yaml declares it. For the metrics file (``metrics``), what
     :func:`mlci.detect.metrics_in_script` resolves (names bound once, argparse values) counts too,
@@ -298,6 +312,10 @@ def _written(root: Path, config: Config, path: str, *, metrics: bool = False) ->
             how = f"{script} writes it"
         elsewhere += [f"{other} ({script})" for other in named.paths if other != path]
         computed += [f"{script} {use}" for use in named.computed]
+    for script in scripts if env is not None and how is None else []:
+        if _names_env(root / script, env or ""):
+            how = f"{script} writes the file ${env} names"
+            break
     words = [w.split("=", 1)[-1] for ws in _words(config.train.command) for w in ws]
     if how is None and path in {posixpath.normpath(w) for w in words if w}:
         how = "train.command names it"
@@ -418,6 +436,9 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
     def problem(message: str) -> None:
         checks.append(Check("problem", message))
 
+    def note(message: str) -> None:
+        checks.append(Check("note", message))
+
     # install: the files it names
     for name in config.install.requirements:
         if (root / name).is_file():
@@ -466,7 +487,7 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
 
     # metrics: written by the training at the path the gate reads
     metrics = config.train.metrics_file
-    written = _written(root, config, metrics, metrics=True)
+    written = _written(root, config, metrics, metrics=True, env="MLCI_METRICS_FILE")
     if written.how is not None:
         ok(f"train.metrics_file: {metrics} is written by the training ({written.how})")
     elif written.elsewhere:
@@ -533,6 +554,53 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
                     f"{key} runs {tool}, which the install step does not install; add {tool} "
                     "to a requirements file (install.requirements) or to install.command"
                 )
+
+    # mlflow backend: registration reads the model's URI the training wrote, and the secret
+    if config.registry.backend == "mlflow":
+        uri_file = config.train.model_uri_file
+        written = _written(root, config, uri_file, env="MLCI_MODEL_URI_FILE")
+        if written.how is not None:
+            ok(f"train.model_uri_file: {uri_file} is written by the training ({written.how})")
+        elif written.elsewhere:
+            warn(
+                f"train.model_uri_file: {uri_file}, but the training seems to write "
+                f"{', '.join(written.elsewhere)}: set train.model_uri_file to the path it "
+                "writes, or registration fails"
+            )
+        elif written.computed:
+            warn(
+                f"train.model_uri_file: the training writes {Path(uri_file).name} into a folder "
+                f"it computes when it runs ({'; '.join(written.computed)}): make sure the file "
+                f"lands at {uri_file}, or registration fails"
+            )
+        else:
+            (problem if written.scripts else warn)(
+                f"train.model_uri_file: registry.backend mlflow registers the model whose URI "
+                f"the training writes to {uri_file} (register-model --source @{uri_file}), and "
+                + (
+                    f"{', '.join(written.scripts)} never names {uri_file}"
+                    if written.scripts
+                    else "no train script doctor can read names it"
+                )
+                + f': after logging the model, write its URI there, e.g. Path("{uri_file}")'
+                ".write_text(model_info.model_uri), or set train.model_uri_file"
+            )
+        if "mlflow" not in seen:
+            if _installs(installed, "mlflow") or _installs(installed, "mlflow-skinny"):
+                ok("registry.backend mlflow: mlflow is installed by the install step")
+            else:
+                warn(
+                    "registry.backend mlflow: the training logs its model with mlflow, but the "
+                    "install step does not appear to install mlflow; add mlflow (or "
+                    "mlflow-skinny) to a requirements file (install.requirements) or to "
+                    "install.command"
+                )
+        note(
+            f"registry.backend mlflow: add the repository secret "
+            f"{config.registry.tracking_uri_secret} (registry.tracking_uri_secret) holding your "
+            "tracking server's URI (Settings > Secrets and variables > Actions); doctor cannot "
+            "see secrets"
+        )
 
     # DVC: a pull needs a remote
     if config.data.pull and "dvc" in config.data.pull:

@@ -25,9 +25,12 @@ class InitResult(Result):
             f"merged mlci's settings into your {rel} (your rules kept)"
             for rel in self.scaffolded.merged
         ]
-        # what mlci doctor found in what init wrote (its "ok" lines are left out)
+        # what mlci doctor found in what init wrote (its "ok" lines are left out, and its notes:
+        # the next steps name the secrets)
         lines += [
-            line for line in self.doctor.render_text().splitlines() if not line.startswith("ok ")
+            line
+            for line in self.doctor.render_text().splitlines()
+            if not line.startswith(("ok ", "note "))
         ]
         return "\n".join([*lines, "", self.scaffolded.next_steps]) + "\n"
 
