@@ -337,7 +337,7 @@ def test_healthy_canary_is_promoted_and_the_registry_moves(
     root = repo(stack, tmp_path, "c1", CANARY)
     stack.route(0)
     with servers(stack, "c1", new_error_rate=0.0), Load(stack.nginx_port) as load:
-        time.sleep(2)  # Prometheus holds both sides' series before traffic moves
+        wait_for_traffic(stack, "old-c1", window="3s", least=2)  # stable's series first
         proc, seconds = run_rollout(mlci, stack, root, "canary-deploy")
         after = after_rollout(load)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -368,7 +368,7 @@ def test_failing_canary_is_rolled_back_early_and_traffic_returns(
     root = repo(stack, tmp_path, "c2", CANARY)
     stack.route(0)
     with servers(stack, "c2", new_error_rate=0.05), Load(stack.nginx_port) as load:
-        time.sleep(2)  # Prometheus holds both sides' series before traffic moves
+        wait_for_traffic(stack, "old-c2", window="3s", least=2)  # stable's series first
         proc, seconds = run_rollout(mlci, stack, root, "canary-deploy")
         after = after_rollout(load)
         during = Counter(who for _, who, _ in load.answers)
