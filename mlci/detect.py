@@ -744,7 +744,8 @@ class _ScriptPaths:
                 and node in parent.args
                 and _call_name(parent) in (*_PATH_CALLS, "os.path.join", "str", "os.fspath")
             )
-            if parent is None or not (divided or joined):
+            formatted = isinstance(parent, ast.JoinedStr)  # f"{out}/metrics.json": unknown
+            if parent is None or not (divided or joined or formatted):
                 return node
             node = parent
 

@@ -396,6 +396,10 @@ METRICS_SCRIPTS: dict[str, tuple[str, str | None]] = {
         "    (out / 'metrics.json').write_text('{}')\n\nsave(Path('run'))\n",
         None,
     ),
+    "f_string": (
+        "import sys\n\nout = sys.argv[1]\nopen(f'{out}/metrics.json', 'w').write('{}')\n",
+        None,
+    ),
     "name_joined_later": (
         "import sys\nfrom pathlib import Path\n\nNAME = 'metrics.json'\n"
         "out = Path(sys.argv[1])\nout.mkdir()\n(out / NAME).write_text('{}')\n",
