@@ -23,10 +23,11 @@ from pathlib import Path
 from mlci.commands import Result
 from mlci.config import Config
 from mlci.detect import (
+    TrainScript,
     dvc_paths,
     holds_tests,
     load_yaml,
-    metrics_in_script,
+    paths_in_script,
     read,
     required_arguments,
     train_script,
@@ -169,95 +170,25 @@ def _script_of(root: Path, words: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
-def _train_scripts(root: Path, config: Config) -> list[str]:
-    """The repository's Python files the training runs: train.command's, and with
-    ``dvc repro`` those of dvc.yaml's stages."""
+def _train_scripts(root: Path, config: Config) -> list[TrainScript]:
+    """The repository's Python files the training runs, with their arguments: train.command's
+    (a make target's recipe too), and with ``dvc repro`` those of dvc.yaml's stages."""
     commands = [config.train.command]
     if config.train.command.startswith("dvc "):
         stages = (load_yaml(root / "dvc.yaml") or {}).get("stages")
         for stage in (stages or {}).values() if isinstance(stages, dict) else []:
             cmd = stage.get("cmd") if isinstance(stage, dict) else None
             commands += [cmd] if isinstance(cmd, str) else cmd if isinstance(cmd, list) else []
-    scripts = []
+    scripts: dict[Path, TrainScript] = {}
     for command in commands:
         for words in _words(str(command)):
             found = _script_of(root, words)
             if found is not None and (root / found[0]).is_file():
-                scripts.append(found[0])
-    run = train_script(root, config.train.command)  # also a make target's recipe
-    if run is not None and run.path.is_relative_to(root):
-        scripts.append(run.path.relative_to(root).as_posix())
-    return list(dict.fromkeys(scripts))
-
-
-_PATH_CALLS = ("Path", "PurePath", "PosixPath", "pathlib.Path", "os.path.join", "str")
-
-
-def _call_name(node: ast.AST) -> str | None:
-    if not isinstance(node, ast.Call):
-        return None
-    name = ast.unparse(node.func)
-    return name if name in _PATH_CALLS and not node.keywords else None
-
-
-def _spelled_path(node: ast.AST) -> str | None:
-    """The path an expression spells out with literals only: ``"a/b"``, ``Path("a") / "b"``,
-    ``os.path.join("a", "b")``; None when any part is not a literal."""
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        left, right = _spelled_path(node.left), _spelled_path(node.right)
-        return None if left is None or right is None else posixpath.join(left, right)
-    if isinstance(node, ast.Call) and _call_name(node) and node.args:
-        parts = [_spelled_path(arg) for arg in node.args]
-        if any(part is None for part in parts):
-            return None
-        return posixpath.join(*(part for part in parts if part is not None))
-    return None
-
-
-@dataclass(frozen=True)
-class _Named:
-    """Where a script uses a file name: the paths it spells out, and uses whose folder is
-    computed (``line 9: out / 'metrics.json'``)."""
-
-    paths: tuple[str, ...] = ()
-    computed: tuple[str, ...] = ()
-
-
-def _named_in(script: Path, name: str) -> _Named:
-    """The paths ending in file ``name`` that ``script`` spells out (see :func:`_spelled_path`)."""
-    try:
-        tree = ast.parse(read(script) or "")
-    except SyntaxError:
-        return _Named()
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    paths: list[str] = []
-    computed: list[str] = []
-    for node in ast.walk(tree):
-        if not (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and node.value
-            and not any(c.isspace() for c in node.value)
-            and posixpath.basename(node.value) == name
-        ):
-            continue
-        outer: ast.AST = node
-        while True:  # the whole path expression the literal is part of
-            parent = parents.get(outer)
-            if (isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Div)) or (
-                isinstance(parent, ast.Call) and _call_name(parent) and outer in parent.args
-            ):
-                outer = parent
-            else:
-                break
-        spelled = _spelled_path(outer)
-        if spelled is None:
-            computed.append(f"line {node.lineno}: {ast.unparse(outer)}")
-        else:
-            paths.append(posixpath.normpath(spelled))
-    return _Named(tuple(dict.fromkeys(paths)), tuple(computed))
+                scripts.setdefault(root / found[0], TrainScript(root / found[0], found[1]))
+    run = train_script(root, config.train.command)  # a make target's recipe too
+    if run is not None:
+        scripts.setdefault(run.path, run)
+    return list(scripts.values())
 
 
 def _dvc_declares(root: Path, path: str) -> bool:
@@ -277,7 +208,7 @@ def _dvc_declares(root: Path, path: str) -> bool:
 @dataclass(frozen=True)
 class _Written:
     """How the training produces a file: ``how`` it writes it at that path (None: not seen),
-    other paths the scripts spell for its name, uses whose folder is computed."""
+    other paths the scripts put a file of that name at, uses whose folder is computed."""
 
     how: str | None
     elsewhere: tuple[str, ...]
@@ -294,46 +225,43 @@ def _names_env(script: Path, variable: str) -> bool:
     return any(isinstance(node, ast.Constant) and node.value == variable for node in ast.walk(tree))
 
 
-def _written(
-    root: Path, config: Config, path: str, *, metrics: bool = False, env: str | None = None
-) -> _Written:
-    """Whether the training clearly writes ``path``: a train script spells it out, train.command
-    names it, or dvc.yaml declares it. For the metrics file (``metrics``), what
-    :func:`mlci.detect.metrics_in_script` resolves (names bound once, argparse values) counts too,
-    and is what a warning names."""
+def _written(root: Path, config: Config, path: str, *, env: str) -> _Written:
+    """Whether the training clearly writes ``path``: a train script puts it there (read by
+    :func:`mlci.detect.paths_in_script`, as init reads the metrics file) or reads the path
+    from ``$env`` (set on the train step), train.command names it, or dvc.yaml declares it."""
     path = posixpath.normpath(path)
-    scripts = _train_scripts(root, config)
+    runs = _train_scripts(root, config)
+    names = [
+        run.path.relative_to(root).as_posix() if run.path.is_relative_to(root) else str(run.path)
+        for run in runs
+    ]
     elsewhere: list[str] = []
     computed: list[str] = []
     how: str | None = None
-    for script in scripts:
-        named = _named_in(root / script, posixpath.basename(path))
-        if path in named.paths and how is None:
-            how = f"{script} writes it"
-        elsewhere += [f"{other} ({script})" for other in named.paths if other != path]
-        computed += [f"{script} {use}" for use in named.computed]
-    for script in scripts if env is not None and how is None else []:
-        if _names_env(root / script, env or ""):
-            how = f"{script} writes the file ${env} names"
-            break
+    for run, name in zip(runs, names, strict=True):
+        found = paths_in_script(run, posixpath.basename(path))
+        if found is None:
+            continue
+        if found.path == path:
+            how = how or f"{name} writes it"
+        elif found.path is not None:
+            elsewhere.append(f"{found.path} ({name})")
+        elif found.unknown is not None and found.unknown.startswith("line "):
+            computed.append(f"{name} {found.unknown}")
+        elif found.unknown is not None:  # several paths
+            if path in found.unknown.split(", "):
+                how = how or f"{name} writes it"
+            else:
+                elsewhere.append(f"{found.unknown} ({name})")
+    for run, name in zip(runs, names, strict=True):
+        if how is None and _names_env(run.path, env):
+            how = f"{name} writes the file ${env} names"
     words = [w.split("=", 1)[-1] for ws in _words(config.train.command) for w in ws]
     if how is None and path in {posixpath.normpath(w) for w in words if w}:
         how = "train.command names it"
     if how is None and _dvc_declares(root, path):
         how = "dvc.yaml declares it"
-    run = train_script(root, config.train.command) if metrics and how is None else None
-    resolved = metrics_in_script(run) if run is not None else None
-    if run is not None and resolved is not None:
-        script = run.path.relative_to(root).as_posix() if run.path.is_relative_to(root) else ""
-        if resolved.path == path:
-            how = f"{script} writes it"
-        elif resolved.path is not None:
-            elsewhere = [f"{resolved.path} ({script})"]
-            computed = []
-        elif resolved.unknown is not None and not resolved.unknown.startswith("line "):
-            elsewhere = [f"{resolved.unknown} ({script})"]  # several paths
-            computed = []
-    return _Written(how, tuple(elsewhere), tuple(computed), tuple(scripts))
+    return _Written(how, tuple(elsewhere), tuple(computed), tuple(names))
 
 
 def _deploy_commands(config: Config) -> list[tuple[str, str]]:
@@ -487,7 +415,7 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
 
     # metrics: written by the training at the path the gate reads
     metrics = config.train.metrics_file
-    written = _written(root, config, metrics, metrics=True, env="MLCI_METRICS_FILE")
+    written = _written(root, config, metrics, env="MLCI_METRICS_FILE")
     if written.how is not None:
         ok(f"train.metrics_file: {metrics} is written by the training ({written.how})")
     elif written.elsewhere:
