@@ -132,6 +132,42 @@ def test_commands_that_run_programs_on_path_are_not_file_checks(tmp_path: Path) 
     assert result.ok and not result.cautions, result.render_text()
 
 
+def test_the_train_and_data_commands_scripts_are_checked_too(tmp_path: Path) -> None:
+    config = CONFIG.replace("command: python train.py", "command: ./train.sh --fast") + (
+        "data:\n  validate: python checks/validate.py data/\n"
+    )
+    result = check(make_repo(tmp_path / "missing", {}, config))
+    assert [p.split(",")[0] for p in result.problems] == [
+        "train.command: ./train.sh does not exist",
+        "data.validate: checks/validate.py does not exist",
+    ]
+    files = {"train.sh": "#!/bin/sh\npython train.py\n", "checks/validate.py": ""}
+    result = check(make_repo(tmp_path / "present", files, config, executable=("train.sh",)))
+    assert result.ok, result.render_text()
+    assert {"train.command: ./train.sh exists", "data.validate: checks/validate.py exists"} <= set(
+        lines(result, "ok")
+    )
+    # (a shell script's metrics file is not read: the metrics warning stays)
+    assert [c.split(":")[0] for c in result.cautions] == ["train.metrics_file"]
+
+
+def test_a_kubernetes_routers_manifests_folder_must_exist(tmp_path: Path) -> None:
+    config = with_deploy(
+        "  production:\n    strategy: canary\n    canary:\n      router:\n"
+        "        type: kubernetes\n        deployment: churn\n        manifests: k8s\n"
+    )
+    result = check(make_repo(tmp_path / "missing", {}, config))
+    assert result.problems == [
+        "deploy.production.canary.router.manifests: k8s is not a folder in the repository; "
+        "commit your manifests there, or remove the key to use the manifests mlci renders"
+    ]
+    result = check(
+        make_repo(tmp_path / "present", {"k8s/deployment.yaml": "kind: Deployment\n"}, config)
+    )
+    assert result.ok, result.render_text()
+    assert "deploy.production.canary.router.manifests: k8s exists" in lines(result, "ok")
+
+
 # ------------------------------------------------------------------ thresholds vs the metrics file
 
 DVC_METRICS = '{"train": {"roc_auc": 0.99, "precision": 0.95},\n "test": {"roc_auc": 0.93}}\n'

@@ -537,8 +537,11 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
         else:
             ok("data.pull: .dvc/config names a remote")
 
-    # deploy: the scripts the deploy commands run are in the repository
-    for key, command in _deploy_commands(config):
+    # the scripts the train, data and deploy commands run are in the repository
+    steps: list[tuple[str, str | None]] = [("train.command", config.train.command)]
+    steps += [("data.pull", config.data.pull), ("data.validate", config.data.validate_command)]
+    steps += [("lint.commands", command) for command in config.lint.commands]
+    for key, command in [(k, c) for k, c in steps if c] + _deploy_commands(config):
         for words in _words(command):
             if words[0] == "cd":
                 break  # later paths are relative to another folder
@@ -546,6 +549,8 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
             if program is None:
                 continue
             path, direct = program
+            if key == "train.command" and not direct and path.endswith(".py"):
+                continue  # the train script is checked above, with its arguments
             file = root / path
             if not file.is_file():
                 problem(
@@ -560,6 +565,20 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
                 )
             else:
                 ok(f"{key}: {path} exists")
+
+    strategy = config.deploy.production.strategy
+    if strategy != "direct":
+        key = "canary" if strategy == "canary" else "blue_green"
+        router = getattr(config.deploy.production, key).router
+        if router is not None and router.type == "kubernetes" and router.manifests:
+            if not (root / router.manifests).is_dir():
+                problem(
+                    f"deploy.production.{key}.router.manifests: {router.manifests} is not a "
+                    "folder in the repository; commit your manifests there, or remove the key "
+                    "to use the manifests mlci renders"
+                )
+            else:
+                ok(f"deploy.production.{key}.router.manifests: {router.manifests} exists")
 
     if config.image.enabled and not (root / config.image.dockerfile).is_file():
         problem(f"image.dockerfile: {config.image.dockerfile} does not exist")
