@@ -430,3 +430,26 @@ def test_a_model_uri_file_under_another_folder_or_an_unread_command(tmp_path: Pa
     )
     # the git backend reads no URI file: nothing of this is checked
     assert mlflow_lines(check(make_repo(tmp_path / "git", {"train.py": LOGS}))) == []
+
+
+def test_a_make_target_is_read_through_its_recipe(tmp_path: Path) -> None:
+    # the trial's r3 trains with `make train`: its script was not checked at all
+    needs = (
+        "import argparse\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--config', required=True)\np.parse_args()\n"
+        "open('metrics.json', 'w').write('{}')\n"
+    )
+    config = with_train("make train", "metrics.json")
+    files = {"training/train.py": needs, "Makefile": "train:\n\tpython training/train.py\n"}
+    result = check(make_repo(tmp_path / "bare", files, config))
+    assert result.problems == [
+        "train.command: training/train.py needs the arguments --config; add them to the "
+        "recipe of make train in the Makefile"
+    ]
+    files["Makefile"] = "train:\n\tpython training/train.py --config configs/train.yaml\n"
+    result = check(make_repo(tmp_path / "given", files, config))
+    assert result.ok, result.render_text()
+    assert metrics_line(result) == (
+        "ok train.metrics_file: metrics.json is written by the training "
+        "(training/train.py writes it)"
+    )

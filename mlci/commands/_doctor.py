@@ -136,38 +136,23 @@ def _installs(text: str, tool: str) -> bool:
     return re.search(pattern, text, re.M) is not None
 
 
-_RUNNERS = ("uv", "poetry", "pdm", "pipenv", "hatch")
-
-
 def _script_of(root: Path, words: list[str]) -> tuple[str, list[str]] | None:
-    """The Python file a command runs, relative to ``root``, and its arguments.
+    """The Python file a simple command runs, relative to ``root``, and its arguments.
 
-    ``python x.py a b`` -> (x.py, [a, b]); ``python -m pkg.train`` -> src/pkg/train.py,
-    pkg/train.py or pkg/train/__main__.py, whichever is in the repository (a module
-    that is not, e.g. an installed tool's, is None); ``uv run``/``poetry run`` in front
-    are skipped. A ``.py`` path that does not exist is returned, to be reported.
+    What :func:`mlci.detect.train_script` reads (``python x.py``, ``python -m pkg.train`` as
+    src/pkg/train.py, pkg/train.py or its ``__main__.py``, ``uv run`` in front, a ``make``
+    target's recipe), and a ``python x.py`` whose file is missing, to be reported.
     """
-    while len(words) > 1 and words[0] in _RUNNERS and words[1] == "run":
-        words = words[2:]
-    if not words or not re.fullmatch(r"python(3(\.\d+)?)?", words[0]):
-        return None
-    rest = words[1:]
-    while rest and rest[0].startswith("-") and rest[0] != "-m":
-        rest = rest[1:]  # -u, -O
-    if len(rest) >= 2 and rest[0] == "-m":
-        parts = rest[1].split(".")
-        for candidate in (
-            Path("src", *parts).with_suffix(".py"),
-            Path(*parts).with_suffix(".py"),
-            Path("src", *parts, "__main__.py"),
-            Path(*parts, "__main__.py"),
-        ):
-            if (root / candidate).is_file():
-                return candidate.as_posix(), rest[2:]
-        return None
-    if rest and rest[0].endswith(".py"):
-        return rest[0], rest[1:]
+    found = train_script(root, shlex.join(words))
+    if found is not None:
+        return _relative(root, found.path), found.argv
+    if re.fullmatch(r"python(3(\.\d+)?)?", words[0]) and words[1:2] and words[1].endswith(".py"):
+        return words[1], words[2:]
     return None
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _train_scripts(root: Path, config: Config) -> list[TrainScript]:
@@ -182,12 +167,9 @@ def _train_scripts(root: Path, config: Config) -> list[TrainScript]:
     scripts: dict[Path, TrainScript] = {}
     for command in commands:
         for words in _words(str(command)):
-            found = _script_of(root, words)
-            if found is not None and (root / found[0]).is_file():
-                scripts.setdefault(root / found[0], TrainScript(root / found[0], found[1]))
-    run = train_script(root, config.train.command)  # a make target's recipe too
-    if run is not None:
-        scripts.setdefault(run.path, run)
+            found = train_script(root, shlex.join(words))
+            if found is not None:
+                scripts.setdefault(found.path, found)
     return list(scripts.values())
 
 
@@ -231,10 +213,7 @@ def _written(root: Path, config: Config, path: str, *, env: str) -> _Written:
     from ``$env`` (set on the train step), train.command names it, or dvc.yaml declares it."""
     path = posixpath.normpath(path)
     runs = _train_scripts(root, config)
-    names = [
-        run.path.relative_to(root).as_posix() if run.path.is_relative_to(root) else str(run.path)
-        for run in runs
-    ]
+    names = [_relative(root, run.path) for run in runs]
     elsewhere: list[str] = []
     computed: list[str] = []
     how: str | None = None
@@ -405,8 +384,12 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
         needed = required_arguments(root / script)
         if needed and not arguments:
             problem(
-                f"train.command: {script} needs the arguments {', '.join(needed)}; "
-                "add them to train.command"
+                f"train.command: {script} needs the arguments {', '.join(needed)}; add them to "
+                + (
+                    f"the recipe of {shlex.join(words)} in the Makefile"
+                    if words[0] == "make"
+                    else "train.command"
+                )
             )
         else:
             ok(f"train.command: {script} exists")
