@@ -2,11 +2,17 @@
 
 Checks the preconditions of the steps mlci.yaml describes, from files only (it
 runs nothing): files named in mlci.yaml exist, test folders hold tests, the
-train script exists and gets the arguments it requires, the metrics file is one
-the training plausibly writes, the tools the lint, test, train and data steps
-call are installed by the install step, the gate has a threshold. ``mlci doctor``
-runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it wrote; a
-"problem" fails (exit 1), a "warning" does not.
+train script exists and gets the arguments it requires, the metrics file (and,
+with the mlflow backend, the model URI file) is one the training writes at that
+path, the thresholds name metrics a committed metrics file has, the tools the
+lint, test, train and data steps call are installed by the install step, the
+scripts the commands run are in the repository, the gate has a threshold.
+``mlci doctor`` runs :func:`diagnose` on ``mlci.yaml``, ``mlci init`` on what it
+wrote; a "problem" fails (exit 1), a "warning" does not, a "note" is what doctor
+cannot see (a secret) and the user has to do.
+
+Where a script puts a file is read as init reads it (:mod:`mlci.detect`:
+``train_script``, ``paths_in_script``), so the two never disagree.
 """
 
 from __future__ import annotations
