@@ -68,6 +68,55 @@ def test_the_base_repository_has_no_problem_and_no_warning(tmp_path: Path) -> No
     assert result.ok and not result.cautions, result.render_text()
 
 
+# ------------------------------------------------------------------ tools the install step installs
+
+PYPROJECT = """\
+[project]
+name = "churn"
+version = "0.1.0"
+dependencies = ["scikit-learn"]
+
+[project.optional-dependencies]
+test = ["pytest"]
+"""
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "python -m pip install '.[test]'",
+        'pip install -e ".[test]"',
+        "python -m pip install --upgrade pip && python -m pip install .[test]",
+        "uv pip install --system './[test]'",
+        "python -m pip install -e.[test]",
+    ],
+)
+def test_pytest_from_the_projects_extras_is_installed(install: str, tmp_path: Path) -> None:
+    """The common pyproject shape: pytest in an extra, the project installed with it. The old
+    pattern missed a quoted '.[test]', and init exited 1 on a repository that was fine."""
+    config = CONFIG.replace(
+        "install:\n  requirements: [requirements.txt]\n", f"install:\n  command: {install!r}\n"
+    )
+    repo = make_repo(tmp_path / "r", {"pyproject.toml": PYPROJECT, "requirements.txt": ""}, config)
+    result = check(repo)
+    assert "tests.command: pytest is installed by the install step" in lines(result, "ok")
+    assert result.ok, result.render_text()
+
+
+@pytest.mark.parametrize(
+    "install", ["python -m pip install -r requirements.txt", "python -m pip install .venv-tools"]
+)
+def test_pytest_not_installed_is_still_a_problem(install: str, tmp_path: Path) -> None:
+    config = CONFIG.replace(
+        "install:\n  requirements: [requirements.txt]\n", f"install:\n  command: {install!r}\n"
+    )
+    repo = make_repo(
+        tmp_path / "r", {"pyproject.toml": PYPROJECT, "requirements.txt": "scikit-learn\n"}, config
+    )
+    assert any("runs pytest, which the install step does not install" in m
+               for m in lines(check(repo), "problem"))  # fmt: skip
+
+
 # ------------------------------------------------------------------ deploy commands' scripts
 
 

@@ -128,13 +128,36 @@ def _installed_text(root: Path, config: Config) -> str:
     if not command:
         return "\n".join(read(root / f) or "" for f in config.install.requirements).lower()
     parts = [command]
+    project = False
     for words in _words(command):
         for index, word in enumerate(words[:-1]):
             if word in ("-r", "--requirement"):
                 parts.append(read(root / words[index + 1]) or "")
-    if re.search(r"uv sync|poetry install|pip install .*(\s\.|\s-e|--group)", command):
-        parts.append(read(root / "pyproject.toml") or "")
+        project = project or _installs_the_project(words)
+    if project:  # the project's own metadata, extras included (a superset: fine for "is it")
+        parts += [read(root / name) or "" for name in ("pyproject.toml", "setup.cfg", "setup.py")]
     return "\n".join(parts).lower()
+
+
+def _installs_the_project(words: list[str]) -> bool:
+    """Does this simple command install the repository's own package (with its dependencies)?
+
+    ``uv sync``, ``poetry install``, ``pip install --group ...``, and a pip install of
+    ``.``, ``./``, ``.[extras]``, ``-e .`` or ``-e.[extras]`` however it is quoted (``shlex``
+    already took the quotes off: ``'.[test]'`` is ``.[test]``).
+    """
+    if words[:2] in (["uv", "sync"], ["poetry", "install"]):
+        return True
+    if "install" not in words:
+        return False
+    at = words.index("install")
+    if not any(w in ("pip", "pip3") or w.endswith("/pip") for w in words[:at]):
+        return False
+    for arg in words[at + 1 :]:
+        target = re.sub(r"^(-e|--editable=)", "", arg)  # -e.[test], --editable=.
+        if arg.startswith("--group") or re.match(r"^\.(/|\[|$)", target):
+            return True
+    return False
 
 
 def _installs(text: str, tool: str) -> bool:
