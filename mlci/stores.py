@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import shutil
 import tarfile
 from collections.abc import Sequence
@@ -57,10 +58,14 @@ class Prepared:
     root: Path
 
 
-def prepare(*, root: Path, artifacts: Sequence[str], store: str, backend: str) -> Prepared | None:
+def prepare(
+    *, root: Path, artifacts: Sequence[str], store: str, backend: str, push: bool = False
+) -> Prepared | None:
     """The manifest of ``artifacts`` (relative to ``root``) and, for dvc, the pushed locator.
 
-    None when no artifacts are named (nothing is recorded then).
+    None when no artifacts are named (nothing is recorded then). github-release records
+    the repository when it is known; ``push`` (the files will be uploaded) requires it,
+    before anything is recorded.
     """
     if not artifacts:
         return None
@@ -79,7 +84,11 @@ def prepare(*, root: Path, artifacts: Sequence[str], store: str, backend: str) -
 
         location = dvc.push(root, root, found)
     elif chosen == "github-release":
-        location = {"repository": _repository(None)}
+        # Needed to upload (--push) and to fetch; a local registration records it when known.
+        repo = os.environ.get("GITHUB_REPOSITORY") or origin_repository(root)
+        if push and not repo:
+            repo = _repository(None)  # the one-line error: uploading needs it
+        location = {"repository": repo} if repo else {}
     return Prepared(files=ModelFiles(manifest=found, store=chosen, location=location), root=root)
 
 
@@ -125,13 +134,29 @@ def asset_name(model: str, version: str) -> str:
     return f"{model.replace('/', '-')}-{version}.tar.gz"
 
 
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https://(?:[^@/]+@)?github\.com/|ssh://git@github\.com/|git@github\.com:)"
+    r"(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
+
+
+def origin_repository(root: Path) -> str | None:
+    """``owner/name`` of the ``origin`` remote when it is on github.com, else ``None``."""
+    from mlci import git
+
+    url = git.output("config", "--get", "remote.origin.url", cwd=root)
+    match = _GITHUB_REMOTE.match(url or "")
+    return match["repo"] if match else None
+
+
 def _repository(files: ModelFiles | None) -> str:
     recorded = files.location.get("repository") if files is not None else None
     repo = recorded if isinstance(recorded, str) else os.environ.get("GITHUB_REPOSITORY", "")
     if not repo:
         raise UsageError(
             "the github-release store needs the repository: set GITHUB_REPOSITORY=owner/name "
-            "(Actions sets it), or pick registry.store: dvc or none"
+            "(Actions sets it) or an origin remote on github.com, or pick registry.store: dvc "
+            "or none"
         )
     return repo
 

@@ -374,6 +374,55 @@ def test_github_release_store_round_trip_as_a_prerelease_that_never_becomes_late
     assert (dest / "models" / "weights.json").read_text() == '{"w": [1, 2, 3]}\n'
 
 
+def test_a_local_registration_needs_no_repository_until_the_files_are_pushed(
+    git_repo: Path, mlci: RunMlci, github: Any
+) -> None:
+    """The tutorial's step: register on a laptop (no GITHUB_REPOSITORY, no --push) with the
+    default github-release store. It demanded the repository, used only to upload, and exit 2."""
+    train(git_repo)
+    args = ("--artifacts", "models", "--store", "github-release")
+    out = register(mlci, git_repo, *args)
+    assert "files not uploaded: the tag was not pushed (--push uploads them)" in out
+    assert GitRegistry(root=git_repo).get("churn", "v0.0.1").files.location == {}
+    # An origin on github.com names it (recorded, so a later fetch knows where to look)
+    git(git_repo, "remote", "add", "origin", "git@github.com:octo/churn-repo.git")
+    train(git_repo, weights='{"w": [4]}\n')
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "retrain")
+    register(mlci, git_repo, *args)
+    files = GitRegistry(root=git_repo).get("churn", "v0.0.2").files
+    assert files is not None and files.location == {"repository": "octo/churn-repo"}
+    # Pushing the files does need it: an origin elsewhere and no GITHUB_REPOSITORY is one
+    # line, exit 2, before anything is recorded
+    git(git_repo, "remote", "set-url", "origin", str(git_repo.parent / "elsewhere.git"))
+    git(git_repo, "init", "-q", "--bare", str(git_repo.parent / "elsewhere.git"))
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "again")
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", *args, "--push",
+        cwd=git_repo, env={"GITHUB_API_URL": github.api_url, "MLCI_GITHUB_TOKEN": "t"},
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "the github-release store needs the repository" in proc.stderr
+    assert "churn@v0.0.3" not in git(git_repo, "tag")
+
+
+@pytest.mark.parametrize(
+    ("url", "repo"),
+    [
+        ("https://github.com/octo/churn.git", "octo/churn"),
+        ("https://x-access-token:t@github.com/octo/churn", "octo/churn"),
+        ("git@github.com:octo/churn.ml.git", "octo/churn.ml"),
+        ("ssh://git@github.com/octo/churn/", "octo/churn"),
+        ("https://gitlab.com/octo/churn.git", None),
+        ("/srv/git/churn.git", None),
+    ],
+)
+def test_the_repository_of_an_origin_on_github(git_repo: Path, url: str, repo: str | None) -> None:
+    from mlci.stores import origin_repository
+
+    git(git_repo, "remote", "add", "origin", url)
+    assert origin_repository(git_repo) == repo
+
+
 def test_github_release_store_refuses_a_replaced_or_missing_asset(
     pushed: Path, mlci: RunMlci, tmp_path: Path, github: Any
 ) -> None:
@@ -447,9 +496,17 @@ def test_dvc_store_round_trip_tampered_remote_and_unreachable_remote(
     dvc_repo: Path, mlci: RunMlci, tmp_path: Path
 ) -> None:
     train(dvc_repo)
+    remote = tmp_path / "dvc-remote"
+    # A model the gate rejected is refused before its files are pushed: the remote stays empty.
+    (tmp_path / "rejected.json").write_text('{"passed": false}')
+    proc = mlci(
+        "register-model", "--model", "churn", "--metrics", "metrics.json", "--artifacts",
+        "models", "--report", str(tmp_path / "rejected.json"), cwd=dvc_repo,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "a rejected model is not registered" in proc.stderr
+    assert not remote.exists() and git(dvc_repo, "tag").strip() == ""
     out = register(mlci, dvc_repo, "--artifacts", "models")  # auto: .dvc/config → dvc
     assert "store dvc" in out
-    remote = tmp_path / "dvc-remote"
     assert remote.is_dir() and any(p.is_file() for p in remote.rglob("*"))
     # Deleting the training's output does not matter: the files come from the remote.
     shutil.rmtree(dvc_repo / "models")

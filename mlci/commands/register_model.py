@@ -171,6 +171,7 @@ def run(
     """
     from mlci.metrics import load_metrics
     from mlci.registry import load_report
+    from mlci.registry.base import refuse_rejected
 
     metrics = load_metrics(metrics_path)
     validation = load_report(report_path) if report_path is not None else None
@@ -186,6 +187,8 @@ def run(
         tracking_uri=tracking_uri,
         push=push,
     )
+    # Before the files are stored (dvc pushes them): a rejected model leaves nothing behind.
+    refuse_rejected(ctx.model, validation)
     cfg = ctx.config
     model_files = list(artifacts) or (list(cfg.train.artifacts) if cfg is not None else [])
     dirty = _dirty_tree(
@@ -210,6 +213,7 @@ def run(
         artifacts=model_files,
         store=store or (cfg.registry.store if cfg is not None else "auto"),
         backend=ctx.registry.backend,
+        push=push,
     )
     if image:
         if prepared is None:

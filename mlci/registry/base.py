@@ -134,6 +134,16 @@ def load_report(path: Path) -> bool:
     return bool(data["passed"])
 
 
+def refuse_rejected(model: str, validation: bool | None) -> None:
+    """A model the gate rejected is never registered (exit 1): checked by the command
+    before anything is stored, and by each backend before anything is recorded."""
+    if validation is False:
+        raise CheckFailed(
+            f"{model}: the validation report says the model failed; "
+            "a rejected model is not registered"
+        )
+
+
 def dump_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """Metrics as JSON-ready values (NaN and infinities become strings, fail closed later)."""
     out: dict[str, Any] = {}

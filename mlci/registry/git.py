@@ -44,6 +44,7 @@ from mlci.registry.base import (
     holders,
     promotion_action,
     promotion_policy,
+    refuse_rejected,
     rollback_target,
     run_url,
 )
@@ -353,11 +354,7 @@ class GitRegistry:
         check_name(model, what="model name")
         if files is not None and files.store == "mlflow":
             raise UsageError("registry.store: mlflow needs registry.backend: mlflow")
-        if validation is False:
-            raise CheckFailed(
-                f"{model}: the validation report says the model failed; "
-                "a rejected model is not registered"
-            )
+        refuse_rejected(model, validation)
         ref = source or "HEAD"
         proc = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         if proc.returncode != 0:

@@ -48,6 +48,7 @@ from mlci.registry.base import (
     now_iso,
     promotion_action,
     promotion_policy,
+    refuse_rejected,
     rollback_target,
     run_url,
 )
@@ -416,11 +417,7 @@ class MlflowRegistry:
                 "the mlflow registry needs --source: the model your training logged, "
                 "e.g. models:/m-… (log_model's model_uri) or runs:/<run id>/model"
             )
-        if validation is False:
-            raise CheckFailed(
-                f"{model}: the validation report says the model failed; "
-                "a rejected model is not registered"
-            )
+        refuse_rejected(model, validation)
         uri, run_id, model_id = self._source(source)
         tags = {
             "mlci.metrics": json.dumps(dump_metrics(metrics), sort_keys=True),
