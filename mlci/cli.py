@@ -656,13 +656,15 @@ def register_model_cmd(
 @click.option(
     "--from-stage",
     metavar="STAGE",
-    help="Refuse unless the version holds this stage now. [default: assign directly]",
+    help="Refuse unless the version holds this stage now (a stage some version holds or held; "
+    "a no-op when it already holds --to-stage). [default: assign directly]",
 )
 @click.option(
     "--to-stage",
     required=True,
     metavar="STAGE",
-    help="The stage (alias) to move to the version, e.g. production.",
+    help="The stage (alias) to move to the version, e.g. production; a new name starts a new "
+    "stage unless it looks like a typo of a known one.",
 )
 @click.option(
     "--copy-to-stage-model",
@@ -688,12 +690,15 @@ def promote_model_cmd(
     Refuses (exit 1) a version that does not hold --from-stage, or whose
     recorded validation verdict failed. Promoting the version that already
     holds the stage is a successful no-op. Concurrent promotions cannot
-    interleave: a lost race exits 1 and changes nothing.
+    interleave: a lost race exits 1 and changes nothing. Known stages are
+    staging and production (through registry.stages) and every stage a
+    version holds or held; a stage name close to a known one is refused
+    with "did you mean" (exit 2) instead of starting a new stage.
 
     \b
     Exit codes: 0 promoted or already there, 1 refused or race lost, 2 bad
-    input (unknown model, version or stage; unreachable registry; no
-    permission).
+    input (unknown model or version; a misspelt stage, or a --from-stage no
+    version ever held; unreachable registry; no permission).
     """
     from mlci.commands import promote_model
 
@@ -734,8 +739,10 @@ def rollback_model_cmd(
     rollback goes one more step back.
 
     \b
-    Exit codes: 0 rolled back, 1 nothing to roll back to or race lost, 2 bad
-    input (unknown model or stage, unreachable registry).
+    Exit codes: 0 rolled back, 1 nothing to roll back to (the stage is empty
+    or has held one version) or race lost, 2 bad input (unknown model; a
+    stage no version ever held, with "did you mean" when it is close to one;
+    unreachable registry).
     """
     from mlci.commands import rollback_model
 
@@ -1170,8 +1177,9 @@ def fetch_model_cmd(
     \b
     Exit codes: 0 fetched and verified, 2 anything else (a file differs, is
     missing or extra; the store is unreachable or keeps nothing; unknown
-    version or stage; with --verify-attestation: no gh, or the attestation
-    does not verify) — --dest is then left as it was.
+    version; no version holds the stage, or it is misspelt: "did you mean";
+    with --verify-attestation: no gh, or the attestation does not verify) —
+    --dest is then left as it was.
     """
     from mlci.commands import fetch_model
 

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from conftest import RunMlci, clean_env, git
 
+from mlci.errors import UsageError
+from mlci.registry.base import typo_of
 from mlci.registry.git import GitRegistry
 from mlci.registry.gto import TAG_RE, parse_payload
 
@@ -372,6 +374,120 @@ def test_promote_bad_input_exit_2(
     assert tags(git_repo) == ["churn@v0.0.1"]
 
 
+def test_a_misspelt_stage_is_exit_2_with_did_you_mean_and_writes_nothing(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    """A user trial's `--to-stage prodution` created the stage `prodution` (exit 0)."""
+    register(mlci, git_repo, {"accuracy": 0.8})
+    proc = promote(mlci, git_repo, "--model-version", "v0.0.1", "--to-stage", "prodution")
+    assert proc.returncode == 2
+    assert (
+        proc.stderr == "mlci: error: churn has no stage 'prodution'; did you mean 'production'?\n"
+    )
+    assert proc.stdout == ""
+    assert tags(git_repo) == ["churn@v0.0.1"]
+    # A stage far from every known one is a new stage; from then on it is known, so its
+    # typos are refused as well.
+    proc = promote(mlci, git_repo, "--model-version", "v0.0.1", "--to-stage", "canary")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "promoted churn v0.0.1: canary (the stage was empty)\n"
+    before = tags(git_repo)
+    for args, hint in [
+        (("--to-stage", "canery"), "'canary'"),
+        (("--from-stage", "stagin", "--to-stage", "production"), "'staging'"),
+        (("--from-stage", "canary", "--to-stage", "prodution"), "'production'"),
+    ]:
+        proc = promote(mlci, git_repo, "--model-version", "v0.0.1", *args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.endswith(f"; did you mean {hint}?\n")
+        assert len(proc.stderr.splitlines()) == 1
+    # A --from-stage no version ever held cannot hold the version: bad input, not a refusal.
+    proc = promote(
+        mlci, git_repo, "--model-version", "v0.0.1", "--from-stage", "nosuch", "--to-stage",
+        "production",
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "churn has no stage 'nosuch': no version ever held it" in proc.stderr
+    assert tags(git_repo) == before
+    # fetch-model --stage and the API say the same, not "no version holds".
+    proc = mlci(
+        "fetch-model", "--model", "churn", "--stage", "canery", "--dest", "out", cwd=git_repo
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == "mlci: error: churn has no stage 'canery'; did you mean 'canary'?\n"
+    # A gate whose baseline stage is misspelt fails closed instead of "no baseline yet".
+    proc = mlci(
+        "validate-model", "--metrics", "metrics.json", "--baseline", "registry:prodution",
+        cwd=git_repo,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "baseline registry:prodution: " in proc.stderr
+    assert "has no stage 'prodution'; did you mean 'production'?" in proc.stderr
+    with pytest.raises(UsageError, match="did you mean 'production'"):
+        GitRegistry(root=git_repo).resolve("churn", "prodution")
+    assert GitRegistry(root=git_repo).resolve("churn", "nosuch") is None
+
+
+def test_the_stages_of_mlci_yaml_are_known_before_any_version_holds_them(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    write(
+        git_repo / "mlci.yaml",
+        "train:\n  command: python train.py\nregistry:\n  model: churn\n"
+        "  stages:\n    production: production-eu\n",
+    )
+    write(git_repo / "metrics.json", {"accuracy": 0.5})
+    assert mlci("register-model", "--metrics", "metrics.json", cwd=git_repo).returncode == 0
+    proc = mlci(
+        "promote-model", "--model-version", "v0.0.1", "--to-stage", "prodution-eu", cwd=git_repo
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.endswith("did you mean 'production-eu'?\n")
+    assert tags(git_repo) == ["churn@v0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "known", "typo"),
+    [
+        ("prodution", ["production", "staging"], "production"),
+        ("stagign", ["production", "staging"], "staging"),
+        ("team/prodcution", ["team/production"], "team/production"),
+        # New stages, not typos: another part, a short part changed, only digits changed.
+        ("production-eu", ["production", "staging"], None),
+        ("prod-eu", ["prod-us", "production"], None),
+        ("staging2", ["production", "staging"], None),
+        ("shadow", ["production", "staging"], None),
+    ],
+)
+def test_what_counts_as_a_typo_of_a_known_stage(
+    stage: str, known: list[str], typo: str | None
+) -> None:
+    assert typo_of(stage, known) == typo
+
+
+def test_from_stage_is_checked_before_the_noop(git_repo: Path, mlci: RunMlci) -> None:
+    """The version already in production, a misspelt --from-stage was "nothing to do" (exit 0).
+    A valid --from-stage keeps the no-op even when the version has left it since: re-running
+    the job that promoted it must not fail."""
+    two_versions_in_production(mlci, git_repo)
+    before = tags(git_repo)
+    args = ("--model-version", "v0.0.2", "--to-stage", "production", "--from-stage")
+    proc = promote(mlci, git_repo, *args, "stagin")
+    assert proc.returncode == 2
+    assert proc.stderr == "mlci: error: churn has no stage 'stagin'; did you mean 'staging'?\n"
+    commit(git_repo, "three")
+    register(mlci, git_repo, {"accuracy": 0.9})
+    assert (
+        promote(mlci, git_repo, "--model-version", "v0.0.3", "--to-stage", "staging").returncode
+        == 0
+    )
+    before = tags(git_repo)
+    proc = promote(mlci, git_repo, *args, "staging")  # v0.0.2 is no longer in staging
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "churn v0.0.2 already holds production; nothing to do\n"
+    assert tags(git_repo) == before
+
+
 # --------------------------------------------------------------------------- rollback, history
 
 
@@ -421,13 +537,32 @@ def test_rollback_walks_back_one_step_at_a_time(git_repo: Path, mlci: RunMlci) -
     assert resolved is not None and resolved.version == "v0.0.1"
 
 
-def test_rollback_of_an_empty_or_unknown_stage_exit_1(git_repo: Path, mlci: RunMlci) -> None:
+def test_rollback_of_an_empty_stage_exit_1_of_an_unknown_one_exit_2(
+    git_repo: Path, mlci: RunMlci
+) -> None:
+    """A known stage (a role, registry.stages, or in the history) with nothing to go back to is
+    a refusal (1); a stage no version ever held is bad input (2), with a "did you mean"."""
     register(mlci, git_repo, {"accuracy": 0.8})
     proc = mlci("rollback-model", "--model", "churn", "--stage", "production", cwd=git_repo)
     assert proc.returncode == 1
     assert (
         proc.stderr == "mlci: churn: no version holds production; there is nothing to roll back\n"
     )
+    assert (
+        promote(mlci, git_repo, "--model-version", "v0.0.1", "--to-stage", "canary").returncode == 0
+    )
+    before = tags(git_repo)
+    for stage, code, message in [
+        ("canary", 1, "mlci: churn: canary has held only v0.0.1 (no earlier version recorded)"),
+        ("nosuch", 2, "mlci: error: churn has no stage 'nosuch': no version ever held it; "
+         "known stages: canary, production, staging\n"),
+        ("canery", 2, "mlci: error: churn has no stage 'canery'; did you mean 'canary'?\n"),
+        ("productoin", 2, "did you mean 'production'?\n"),
+    ]:  # fmt: skip
+        proc = mlci("rollback-model", "--model", "churn", "--stage", stage, cwd=git_repo)
+        assert (proc.returncode, len(proc.stderr.splitlines())) == (code, 1), proc.stderr
+        assert proc.stderr.startswith(message) if code == 1 else proc.stderr.endswith(message)
+    assert tags(git_repo) == before
 
 
 def test_models_lists_versions_stages_and_history(git_repo: Path, mlci: RunMlci) -> None:

@@ -184,6 +184,46 @@ def test_promote_refusals_and_noop(
     assert len(history) == 1
 
 
+def test_stage_names_are_checked_before_anything_like_the_git_backend(
+    run: RunMlci, model: str, logged_model: dict[str, str], mlflow_server: str
+) -> None:
+    """A misspelt stage is exit 2 with a "did you mean", before the no-op; a stage no version
+    ever held cannot be rolled back (2), a known one with nothing earlier is a refusal (1)."""
+    register(mlflow_server, model, logged_model["model_uri"], 0.8)
+    registry(mlflow_server).promote(model, "1", to_stage="staging")
+    registry(mlflow_server).promote(model, "1", to_stage="production", from_stage="staging")
+    mlflow_client = client(mlflow_server)
+    mlflow_client.set_registered_model_alias(model, "champion", "1")  # set outside mlci: known
+    tags_before = mlflow_client.get_registered_model(model).tags
+    for args, message in [
+        (("--to-stage", "prodution"), f"{model} has no stage 'prodution'; did you mean 'production'?"),
+        (("--to-stage", "champoin"), "did you mean 'champion'?"),
+        (("--from-stage", "stagin", "--to-stage", "production"), "did you mean 'staging'?"),
+        (("--from-stage", "nosuch", "--to-stage", "production"), "no version ever held it"),
+    ]:  # fmt: skip
+        proc = run("promote-model", "--model", model, "--model-version", "1", *args)
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert len(proc.stderr.splitlines()) == 1
+    proc = run("rollback-model", "--model", model, "--stage", "nosuch")
+    assert proc.returncode == 2
+    assert f"{model} has no stage 'nosuch': no version ever held it; known stages: " in proc.stderr
+    proc = run("rollback-model", "--model", model, "--stage", "productoin")
+    assert proc.returncode == 2
+    assert "did you mean 'production'?" in proc.stderr
+    proc = run("rollback-model", "--model", model, "--stage", "production")
+    assert proc.returncode == 1
+    assert "there is nothing to roll back to" in proc.stderr
+    registered = mlflow_client.get_registered_model(model)
+    assert registered.tags == tags_before
+    assert registered.aliases == {"staging": "1", "production": "1", "champion": "1"}
+    from mlci.errors import UsageError
+
+    with pytest.raises(UsageError, match="did you mean 'production'"):
+        registry(mlflow_server).resolve(model, "prodution")
+    assert registry(mlflow_server).resolve(model, "nosuch") is None
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -80,6 +80,9 @@ def open_registry(
         token=token,
         copy_to_stage_models=copy_to_stage_models
         or (cfg is not None and cfg.registry.copy_to_stage_models),
+        stages=(cfg.registry.stages.staging, cfg.registry.stages.production)
+        if cfg is not None
+        else (),
     )
     return RegistryContext(registry=registry, model=model, config=cfg)
 

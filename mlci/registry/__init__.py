@@ -24,6 +24,7 @@ backend imports MLflow only when it is opened.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ def open_registry(
     token: str | None = None,
     remote: str = "origin",
     copy_to_stage_models: bool = False,
+    stages: Sequence[str] = (),
 ) -> Registry:
     """Open a registry backend.
 
@@ -65,17 +67,23 @@ def open_registry(
     before reading too. ``mlflow``: the tracking server at
     ``tracking_uri`` (default ``$MLFLOW_TRACKING_URI``); with
     ``copy_to_stage_models`` every promotion also copies the version into the
-    registered model ``<model>-<stage>``.
+    registered model ``<model>-<stage>``. ``stages``: the stage names
+    ``registry.stages`` gives the roles, known before any version holds them
+    (a name close to a known stage is refused as a typo).
     """
     if backend == "git":
         from mlci.registry.git import GitRegistry
 
-        return GitRegistry(root=root, push=push, fetch=fetch, token=token, remote=remote)
+        return GitRegistry(
+            root=root, push=push, fetch=fetch, token=token, remote=remote, stages=stages
+        )
     if backend == "mlflow":
         from mlci.registry.mlflow import MlflowRegistry
 
         uri = tracking_uri or os.environ.get(TRACKING_URI_ENV, "")
-        return MlflowRegistry(tracking_uri=uri, copy_to_stage_models=copy_to_stage_models)
+        return MlflowRegistry(
+            tracking_uri=uri, copy_to_stage_models=copy_to_stage_models, stages=stages
+        )
     raise UsageError(f"unknown registry backend {backend!r}: use git or mlflow")
 
 
@@ -91,9 +99,11 @@ def from_config(
 ) -> Registry:
     """The registry ``mlci.yaml`` names (git in ``root`` when there is no config)."""
     backend = "git"
+    stages: tuple[str, ...] = ()
     if config is not None:
         cfg: Any = getattr(config, "config", config)
         backend = str(cfg.registry.backend)
+        stages = (cfg.registry.stages.staging, cfg.registry.stages.production)
     return open_registry(
         backend=backend,
         root=root if root is not None else Path("."),
@@ -102,6 +112,7 @@ def from_config(
         fetch=fetch,
         token=token,
         copy_to_stage_models=copy_to_stage_models,
+        stages=stages,
     )
 
 

@@ -7,10 +7,12 @@ no backend imports the package that opens it.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any, Literal, Protocol
 from mlci import files
 from mlci.errors import CheckFailed, UsageError
 from mlci.manifest import ModelFiles
-from mlci.names import check_name
+from mlci.names import ROLES, check_name
 
 Backend = Literal["git", "mlflow"]
 #: The token the actions hand to mlci for pushing tags (never echoed).
@@ -96,7 +98,10 @@ class Registry(Protocol):
         ...
 
     def resolve(self, model: str, stage: str) -> ModelVersion | None:
-        """The version holding ``stage`` (None when no version holds it yet)."""
+        """The version holding ``stage`` (None when no version holds it yet).
+
+        A ``stage`` that looks like a typo of a known stage raises UsageError
+        (:func:`check_stage`)."""
         ...
 
     def get(self, model: str, version: str) -> ModelVersion:
@@ -194,7 +199,11 @@ def holders(events: Sequence[StageEvent]) -> list[str | None]:
 
 
 def rollback_target(model: str, stage: str, events: Sequence[StageEvent]) -> tuple[str, str]:
-    """(current holder, the version to restore) for ``stage``; refuse when there is none."""
+    """(current holder, the version to restore) for ``stage``; refuse when there is none.
+
+    Check the stage's name first (:func:`check_stage`): a stage no version ever held
+    is bad input, not an empty stage.
+    """
     stack = holders([e for e in events if e.stage == stage])
     if not stack or stack[-1] is None:
         raise CheckFailed(f"{model}: no version holds {stage}; there is nothing to roll back")
@@ -205,6 +214,64 @@ def rollback_target(model: str, stage: str, events: Sequence[StageEvent]) -> tup
             "there is nothing to roll back to"
         )
     return current, str(stack[-2])
+
+
+def known_stages(configured: Iterable[str], events: Iterable[StageEvent]) -> set[str]:
+    """The stages a model knows: the roles, ``registry.stages``, and every stage its
+    history names (whether a version holds it now or held it once)."""
+    return {*ROLES, *configured, *(e.stage for e in events)}
+
+
+_PARTS = re.compile(r"[-/]")
+#: How alike one dash-separated part must be to a known stage's to count as its typo.
+TYPO_CUTOFF = 0.8
+
+
+def typo_of(stage: str, known: Iterable[str]) -> str | None:
+    """The known stage ``stage`` is most likely a misspelling of, or None.
+
+    A typo changes letters inside a name (``prodution``, ``stagin``, ``stagign``):
+    the names have the same dash-separated parts, and every part that differs is
+    at least :data:`TYPO_CUTOFF` alike (difflib, as the config's "did you mean").
+    A name that adds or drops a part (``production-eu``), changes a short part
+    (``prod-eu`` beside ``prod-us``) or only its digits (``staging2``) is a new
+    stage, not a typo.
+    """
+    parts = _PARTS.split(stage)
+    candidates = sorted(k for k in known if k != stage)
+    for candidate in difflib.get_close_matches(stage, candidates, n=len(candidates) or 1):
+        theirs = _PARTS.split(candidate)
+        if len(theirs) != len(parts):
+            continue
+        differ = [(a, b) for a, b in zip(parts, theirs, strict=True) if a != b]
+        if all(
+            re.sub(r"[0-9]", "", a) != re.sub(r"[0-9]", "", b)
+            and difflib.SequenceMatcher(None, a, b).ratio() >= TYPO_CUTOFF
+            for a, b in differ
+        ):
+            return candidate
+    return None
+
+
+def check_stage(model: str, stage: str, known: Iterable[str], *, new: bool = False) -> None:
+    """Refuse (exit 2) a stage name that is not one of the model's ``known`` stages
+    (:func:`known_stages`) but a likely typo of one, with a "did you mean".
+
+    ``new``: a name far from every known stage is a new stage (``--to-stage``, a
+    lookup that may find nothing); otherwise (``--from-stage``, a rollback) a
+    stage no version ever held is unknown: exit 2 too, naming the known ones.
+    """
+    names = set(known)
+    if stage in names:
+        return
+    close = typo_of(stage, names)
+    if close is not None:
+        raise UsageError(f"{model} has no stage {stage!r}; did you mean {close!r}?")
+    if not new:
+        raise UsageError(
+            f"{model} has no stage {stage!r}: no version ever held it; "
+            f"known stages: {', '.join(sorted(names))}"
+        )
 
 
 def refuse_failed_verdict(version: ModelVersion) -> None:
@@ -226,6 +293,17 @@ def check_promotion_names(model: str, to_stage: str, from_stage: str | None) -> 
             raise UsageError(f"--from-stage and --to-stage are both {to_stage!r}")
 
 
+def check_promotion_stages(
+    model: str, to_stage: str, from_stage: str | None, known: Iterable[str]
+) -> None:
+    """A promotion's stages are known ones (``to_stage`` may be new, unless it looks like a
+    typo of a known one): checked before anything else, the no-op included."""
+    names = set(known)
+    check_stage(model, to_stage, names, new=True)
+    if from_stage is not None:
+        check_stage(model, from_stage, names)
+
+
 def promotion_policy(
     *,
     target: ModelVersion,
@@ -237,8 +315,10 @@ def promotion_policy(
 ) -> Promotion | None:
     """Whether ``target`` may take ``to_stage``, given what the stages hold now.
 
-    The rule both backends apply: the version that already holds the stage is
-    a successful no-op (returned); a version whose recorded verdict failed is
+    The rule both backends apply, once :func:`check_promotion_stages` accepted the
+    names: the version that already holds the stage is a successful no-op
+    (returned), whether or not it still holds ``from_stage`` (a re-run of the
+    promotion that put it there must not fail); a version whose recorded verdict failed is
     refused, and so is one that does not hold ``from_stage`` when it is given
     (:class:`CheckFailed`, nothing changed). ``None``: go ahead. ``label``
     names the version in messages (``churn v0.0.3``, ``churn version 3``).

@@ -40,8 +40,11 @@ from mlci.registry.base import (
     StageEvent,
     actor,
     check_promotion_names,
+    check_promotion_stages,
+    check_stage,
     dump_metrics,
     holders,
+    known_stages,
     promotion_action,
     promotion_policy,
     refuse_rejected,
@@ -75,8 +78,11 @@ class GitRegistry:
         token: str | None = None,
         remote: str = "origin",
         fetch: bool | None = None,
+        stages: Sequence[str] = (),
     ) -> None:
         self.root = root
+        #: ``registry.stages`` of mlci.yaml: known stages before any version holds them.
+        self.stages = tuple(stages)
         self.push = push
         self.fetch = push if fetch is None else fetch
         self.token = token or None
@@ -311,6 +317,7 @@ class GitRegistry:
         self._sync()
         state = self._read(model)
         events = self._events(model, state)
+        check_stage(model, stage, known_stages(self.stages, events), new=True)
         holder = self._stages_of(events).get(stage)
         if holder is None:
             return None
@@ -458,7 +465,9 @@ class GitRegistry:
         self._sync()
         target = self.get(model, version)
         state = self._read(model)
-        stages = self._stages_of(self._events(model, state))
+        events = self._events(model, state)
+        check_promotion_stages(model, to_stage, from_stage, known_stages(self.stages, events))
+        stages = self._stages_of(events)
         current = stages.get(to_stage)
         done = promotion_policy(
             target=target,
@@ -492,7 +501,9 @@ class GitRegistry:
         check_promotion_names(model, stage, None)
         self._sync()
         state = self._read(model)
-        current, restore = rollback_target(model, stage, self._events(model, state))
+        events = self._events(model, state)
+        check_stage(model, stage, known_stages(self.stages, events))
+        current, restore = rollback_target(model, stage, events)
         target = self.get(model, restore)
         event = self._assign(
             model,

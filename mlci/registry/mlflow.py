@@ -28,7 +28,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,11 @@ from mlci.registry.base import (
     StageEvent,
     actor,
     check_promotion_names,
+    check_promotion_stages,
+    check_stage,
     dump_metrics,
     holders,
+    known_stages,
     now_iso,
     promotion_action,
     promotion_policy,
@@ -158,6 +161,7 @@ class MlflowRegistry:
         tracking_uri: str,
         copy_to_stage_models: bool = False,
         lock_wait: float = 20.0,
+        stages: Sequence[str] = (),
     ) -> None:
         if not tracking_uri:
             raise UsageError(
@@ -173,6 +177,8 @@ class MlflowRegistry:
                 "(pip install 'mlci[mlflow]', which brings mlflow-skinny)"
             ) from None
         self.tracking_uri = tracking_uri
+        #: ``registry.stages`` of mlci.yaml: known stages before any version holds them.
+        self.stages = tuple(stages)
         self.copy_to_stage_models = copy_to_stage_models
         self.lock_wait = lock_wait
         self._client: Any = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -308,8 +314,10 @@ class MlflowRegistry:
 
         check_name(model, what="model name")
         check_name(stage, what="stage")
-        if self._registered_model(model, missing_ok=True) is None:
+        registered = self._registered_model(model, missing_ok=True)
+        if registered is None:
             return None
+        check_stage(model, stage, self._known_stages(registered), new=True)
         try:
             mv = self._client.get_model_version_by_alias(model, stage)
         except MlflowException as exc:
@@ -352,6 +360,12 @@ class MlflowRegistry:
                 )
             )
         return sorted(events, key=lambda item: item[0])
+
+    def _known_stages(self, registered: Any) -> set[str]:
+        """The roles, ``registry.stages``, the stages of the history and the aliases set now
+        (also those set outside mlci)."""
+        events = [e for _, e in self._history(registered)]
+        return known_stages(self.stages, events) | set(dict(registered.aliases or {}))
 
     def history(self, model: str, stage: str | None = None) -> list[StageEvent]:
         check_name(model, what="model name")
@@ -594,6 +608,9 @@ class MlflowRegistry:
     ) -> Promotion:
         check_promotion_names(model, to_stage, from_stage)
         target = self.get(model, version)
+        check_promotion_stages(
+            model, to_stage, from_stage, self._known_stages(self._registered_model(model))
+        )
         label = f"{model} version {target.version}"
 
         def holder(stage: str) -> str | None:
@@ -644,7 +661,7 @@ class MlflowRegistry:
 
     def rollback(self, model: str, stage: str) -> Promotion:
         check_promotion_names(model, stage, None)
-        self._registered_model(model)
+        check_stage(model, stage, self._known_stages(self._registered_model(model)))
         with self._lock(model):
             registered = self._registered_model(model)
             events = [e for _, e in self._history(registered) if e.stage == stage]
