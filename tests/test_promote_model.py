@@ -249,6 +249,7 @@ def test_outputs_inside_github_actions(git_repo: Path, tmp_path: Path, mlci: Run
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert out.read_text() == "model_version=v0.0.1\nprevious_version=\n"
+    assert "::warning" not in proc.stdout and "warning" not in proc.stderr  # its verdict: passed
     proc = mlci("rollback-model", "--model", "churn", "--stage", "staging", cwd=git_repo, env=env)
     assert proc.returncode == 1
     assert out.read_text() == "model_version=v0.0.1\nprevious_version=\n"  # nothing added
@@ -275,3 +276,25 @@ def test_token_is_masked_and_never_printed(git_repo: Path, tmp_path: Path, mlci:
     assert token not in proc.stdout + proc.stderr
     assert sorted(git(origin, "tag").split()) == ["churn@v0.0.1"]
     assert out.read_text() == "model_version=v0.0.1\n"
+
+
+def test_promoting_a_version_without_a_verdict_warns(git_repo: Path, mlci: RunMlci) -> None:
+    """A user trial registered without --report (optional on a laptop) and promoted that
+    version to production without a word; it still may, but is told nothing shows it passed
+    the gate. (A rejected model is not registered at all: exit 1.)"""
+    (git_repo / "metrics.json").write_text(json.dumps({"accuracy": 0.5}))
+    register = ("register-model", "--model", "churn", "--metrics", "metrics.json")
+    assert mlci(*register, cwd=git_repo).returncode == 0
+    proc = mlci(
+        "promote-model", "--model", "churn", "--model-version", "v0.0.1",
+        "--to-stage", "production", cwd=git_repo,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "warning: churn v0.0.1 has no recorded validation verdict (registered without "
+        "--report): nothing shows it passed the gate\n"
+    )
+    (git_repo / "report.json").write_text(json.dumps({"passed": False}))
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "retrain")
+    proc = mlci(*register, "--report", "report.json", cwd=git_repo)
+    assert proc.returncode == 1 and "a rejected model is not registered" in proc.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,24 @@ class PromoteModelResult(Result):
     promotion: Promotion
     to_stage: str
     from_stage: str | None
+    #: the version's recorded verdict: "passed", "failed" (never promoted) or None (none)
+    validation: str | None = "passed"
+
+    def _unvalidated(self) -> str | None:
+        if self.validation is not None:
+            return None
+        return (
+            f"{self.model} {self.promotion.version} has no recorded validation verdict "
+            "(registered without --report): nothing shows it passed the gate"
+        )
+
+    def remarks(self) -> Sequence[str]:
+        note = self._unvalidated()
+        return (f"warning: {note}",) if note else ()
+
+    def warnings(self) -> Sequence[str]:
+        note = self._unvalidated()
+        return (note,) if note else ()
 
     def render_text(self) -> str:
         p = self.promotion
@@ -71,4 +89,9 @@ def run(
     to = stage_for(to_stage, ctx.stages)
     frm = stage_for(from_stage, ctx.stages) if from_stage else None
     promotion = ctx.registry.promote(ctx.model, version, to_stage=to, from_stage=frm)
-    return PromoteModelResult(model=ctx.model, promotion=promotion, to_stage=to, from_stage=frm)
+    # A version registered without --report can be promoted (the pipeline always passes one);
+    # say that nothing shows it passed the gate.
+    verdict = ctx.registry.get(ctx.model, promotion.version).validation
+    return PromoteModelResult(
+        model=ctx.model, promotion=promotion, to_stage=to, from_stage=frm, validation=verdict
+    )
