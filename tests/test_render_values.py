@@ -129,3 +129,31 @@ def test_a_command_starting_with_a_tab_parses_with_libyaml_also_after_overrides(
     train = {s["id"]: s for s in yaml.load(text, Loader=yaml.CSafeLoader)["jobs"]["train"]["steps"]}
     assert train["train"]["run"] == "\tpython train.py\n\tdone\n"
     assert train["x"]["run"] == "\tq"
+
+
+# --------------------------------------------------------------------------- reviewed on a runner
+
+
+def test_a_rollout_runs_after_the_project_is_installed() -> None:
+    """blue_green.verify and command routers run the project's own commands (config.md's
+    example: python -m pytest tests/integration): the project is set up and installed
+    after the model files are verified, before the rollout action."""
+    for strategy, section in (("blue-green", "blue_green"), ("canary", "canary")):
+        data = {
+            "install": {"requirements": ["requirements.txt"]},
+            "train": {"command": "t", "artifacts": ["models/"]},
+            "deploy": {
+                "production": {
+                    "strategy": strategy,
+                    section: {"verify": "python -m pytest tests/integration"}
+                    if section == "blue_green"
+                    else {"steps": [50]},
+                }
+            },
+        }
+        production = steps(pipeline(data), "deploy-production")
+        ids = list(production)
+        assert ids.index("model") < ids.index("setup-python") < ids.index("install"), strategy
+        assert ids.index("install") == ids.index("rollout") - 1, strategy
+        assert production["install"]["run"] == "python -m pip install -r requirements.txt"
+        assert production["setup-python"]["with"]["python-version"] == "3.11"

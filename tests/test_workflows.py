@@ -248,12 +248,13 @@ def test_pipeline_job_graph_and_gates() -> None:
     assert production["needs"] == ["train", "deploy-staging", "build-image"]
     assert "github.ref == 'refs/heads/main'" in production["if"]
     assert production["environment"] == "production"
-    # the model files are verified first; the canary action moves the registry's production
-    # stage itself, after a promotion only
+    # the model files are verified first, then the project is installed (the router's
+    # commands run on its PATH); the canary action moves the registry's production stage
+    # itself, after a promotion only
     assert [step["id"] for step in production["steps"]] == [
-        "checkout", "model-artifact", "model", "rollout",
+        "checkout", "model-artifact", "model", "setup-python", "install", "rollout",
     ]  # fmt: skip
-    rollout = production["steps"][3]
+    rollout = production["steps"][5]
     assert rollout["uses"].endswith("/actions/canary-deploy@v1")
     assert rollout["with"]["github-token"] == "${{ github.token }}"
     assert rollout["env"]["MLCI_MODEL_VERSION"] == "${{ needs.train.outputs.model_version }}"
