@@ -118,3 +118,18 @@ def test_rollback_model_outputs_inside_actions(tmp_path: Path, git_repo: Path) -
     assert proc.returncode == 0, proc.stderr
     assert "model_version=v0.0.1\n" in out.read_text()
     assert "previous_version=v0.0.2\n" in out.read_text()
+
+
+def test_dvc_store_installs_the_project_before_the_fetch_runs_dvc() -> None:
+    """mlci/dvc.py runs the `dvc` on PATH (with the remote's plugin), which the action's
+    private venv does not provide: the project's install runs first, once per job."""
+    found = steps(rendered(store="dvc"))
+    ids = list(found)
+    assert ids[:5] == ["checkout", "rollback", "setup-python", "install", "model"]
+    assert ids.count("setup-python") == 1 and ids[-1] == "deploy"
+    assert found["setup-python"]["with"]["python-version"] == "3.11"
+    assert found["install"]["run"] == "python -m pip install -r requirements.txt"
+    assert found["model"]["env"] == {"REMOTE_KEY": "${{ secrets.REMOTE_KEY }}"}
+    # other stores fetch with mlci alone: the project is set up for the deploy only
+    ids = list(steps(rendered(store="github-release")))
+    assert ids.index("model") < ids.index("setup-python") < ids.index("deploy")
