@@ -157,3 +157,23 @@ def test_a_rollout_runs_after_the_project_is_installed() -> None:
         assert ids.index("install") == ids.index("rollout") - 1, strategy
         assert production["install"]["run"] == "python -m pip install -r requirements.txt"
         assert production["setup-python"]["with"]["python-version"] == "3.11"
+
+
+def test_one_concurrency_group_per_ref_whoever_calls_and_one_per_production() -> None:
+    """In the call from continuous-training.yml, github.workflow names the caller: a group
+    built from it let a push run and a retrain run of one ref register and deploy at once.
+    Production changes (deploy-production, rollback.yml) share one job-level group."""
+    data = {"train": {"command": "t", "artifacts": ["models/"]}, "registry": {"model": "churn"}}
+    files = render.render(config.parse(json.dumps(data)))
+    pipeline, training = load12(files[render.PIPELINE]), load12(files[render.TRAINING])
+    group = pipeline["concurrency"]["group"]
+    assert "github.workflow" not in group and "${{ github.ref }}" in group
+    assert pipeline["concurrency"]["cancel-in-progress"] == (
+        "${{ github.event_name == 'pull_request' }}"
+    )
+    # the caller's own group must differ, or GitHub cancels the call as a deadlock
+    assert training["concurrency"]["group"] != group
+    assert training["concurrency"]["cancel-in-progress"] is False
+    production = {"group": "mlci-production-churn", "cancel-in-progress": False}
+    assert pipeline["jobs"]["deploy-production"]["concurrency"] == production
+    assert load12(files[render.ROLLBACK])["jobs"]["rollback"]["concurrency"] == production
