@@ -1155,6 +1155,16 @@ class Config(_Section):
         return self
 
     @model_validator(mode="after")
+    def _stage_models(self) -> Config:
+        if self.registry.copy_to_stage_models and self.registry.backend != "mlflow":
+            raise ValueError(
+                "registry.copy_to_stage_models: copying each promotion into the MLflow "
+                "registered model <model>-<stage> needs backend: mlflow; remove it with the "
+                f"{self.registry.backend} backend"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _secrets(self) -> Config:
         """Secret names GitHub treats as one, or that clash with the env mlci sets."""
         used: dict[str, tuple[str, str]] = {}
@@ -1208,15 +1218,156 @@ class Config(_Section):
             names.add(self.registry.tracking_uri_secret)
         if self.image.enabled and self.image.password_secret and self.image.username_secret:
             names |= {self.image.username_secret, self.image.password_secret}
-        production = self.deploy.production
-        rollout: Canary | BlueGreen | None = None
-        if production.strategy == "canary":
-            rollout = production.canary
-        elif production.strategy == "blue-green":
-            rollout = production.blue_green
+        _, rollout = _rollout(self)
         if rollout is not None and rollout.prometheus.token_secret:
             names.add(rollout.prometheus.token_secret)
         return sorted(names)
+
+
+def _rollout(config: Config) -> tuple[str, Canary | BlueGreen | None]:
+    """The section of the chosen rollout strategy (its key), or None for direct."""
+    production = config.deploy.production
+    if production.strategy == "canary":
+        return "canary", production.canary
+    if production.strategy == "blue-green":
+        return "blue_green", production.blue_green
+    return "", None
+
+
+def _rollout_override(config: Config) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The overrides of the deploy-production job and of its rollout step ({} when none)."""
+    job = config.overrides.get("ml-pipeline", {}).get("deploy-production") or {}
+    steps = job.get("steps") if isinstance(job.get("steps"), dict) else {}
+    step = (steps or {}).get("rollout")
+    return job, step if isinstance(step, dict) else {}
+
+
+def _override_env(config: Config, name: str) -> bool:
+    """Whether an override gives the rollout step the environment variable ``name``."""
+    return any(
+        isinstance(part.get("env"), dict) and part["env"].get(name) is not None
+        for part in _rollout_override(config)
+    )
+
+
+def workflow_problems(config: Config) -> list[tuple[tuple[str, ...], str]]:
+    """What makes a generated workflow fail on every run, as (key, one line naming it).
+
+    ``mlci generate`` and ``mlci check`` refuse these (exit 2); the config model does not,
+    because the commands that read mlci.yaml at run time get what is missing from their
+    callers: ``canary-deploy`` its image from ``MLCI_IMAGE``, ``retrain-trigger`` the data
+    from ``--current``/``--reference``/``--metrics`` (and refuse, exit 2, without them).
+    The generated workflows pass none of these, unless an override sets ``MLCI_IMAGE``.
+    """
+    out: list[tuple[tuple[str, ...], str]] = []
+    key, rollout = _rollout(config)
+    if (
+        rollout is not None
+        and rollout.router is not None
+        and rollout.router.type == "kubernetes"
+        and not config.image.enabled
+        and not _override_env(config, "MLCI_IMAGE")
+    ):
+        out.append(
+            (
+                ("deploy", "production", key, "router"),
+                f"deploy.production.{key}.router: the kubernetes router deploys the serving "
+                "image (MLCI_IMAGE), which only an image build provides: set image.enabled: "
+                "true, or use a command router (type: command)",
+            )
+        )
+    drift = config.trigger.drift
+    where = ("trigger", "drift")
+    if drift.enabled and not drift.current:
+        out.append(
+            (
+                (*where, "enabled"),
+                "trigger.drift: enabled needs current: the current data (CSV or Parquet) "
+                "compared with reference, e.g. current: data/live.csv",
+            )
+        )
+    elif drift.enabled and not drift.reference:
+        out.append(
+            (
+                (*where, "enabled"),
+                "trigger.drift: enabled needs reference: the reference data (a path, or "
+                "git:production for the current file as committed at the production version)",
+            )
+        )
+    decay = config.trigger.decay
+    where = ("trigger", "decay")
+    problem = ""
+    if not decay.enabled:
+        pass
+    elif not decay.metric:
+        problem = "enabled needs metric: the production metric to watch, e.g. accuracy"
+    elif decay.min is None and decay.max is None:
+        problem = (
+            f"enabled needs min or max for {decay.metric} (retrain when it falls below min "
+            "or rises above max)"
+        )
+    elif decay.source:
+        pass  # source is read; prometheus and query are not (a note says so)
+    elif decay.prometheus and not decay.query:
+        problem = (
+            f"prometheus needs query: the PromQL instant query answering {decay.metric} "
+            "(one series)"
+        )
+    elif decay.query and not decay.prometheus:
+        problem = "query needs prometheus: the Prometheus base URL, e.g. http://prometheus:9090"
+    elif not decay.prometheus:
+        problem = (
+            f"enabled needs source (a JSON or CSV monitoring export holding {decay.metric}) "
+            "or prometheus and query"
+        )
+    if problem:
+        out.append(((*where, "enabled"), f"trigger.decay: {problem}"))
+    return out
+
+
+def notes(config: Config) -> list[str]:
+    """Settings that are valid but will not do what they seem to: ``mlci generate``, ``init``
+    and ``doctor`` print them as notes (a missing router: :func:`mlci.render.notices`).
+
+    Notes, not errors: rollout and trigger settings are written a piece at a time (``mlci
+    init`` writes router: null and prometheus.url: null), and a setting of a strategy or
+    source not chosen is kept on purpose while switching between them.
+    """
+    out: list[str] = []
+    key, rollout = _rollout(config)
+    strategy = config.deploy.production.strategy
+    _, step = _rollout_override(config)
+    with_ = step.get("with") if isinstance(step.get("with"), dict) else {}
+    if (
+        rollout is not None
+        and rollout.router is not None
+        and not rollout.prometheus.url
+        and not (with_ or {}).get("prometheus-url")
+    ):
+        out.append(
+            f"deploy.production.strategy {strategy} needs deploy.production.{key}.prometheus.url "
+            "(what judges the rollout): deploy-production exits 2 until it is set (docs/deploy.md)"
+        )
+    verify = config.deploy.production.blue_green.verify
+    if verify is not None and strategy != "blue-green":
+        out.append(
+            f"deploy.production.blue_green.verify is not run: strategy is {strategy}, and "
+            "verify runs against green in a blue-green rollout only"
+        )
+    decay = config.trigger.decay
+    if decay.enabled and decay.source:
+        unused = [
+            f"trigger.decay.{name}"
+            for name in ("prometheus", "query", "token_secret")
+            if getattr(decay, name) is not None
+        ]
+        if unused:
+            out.append(
+                f"trigger.decay reads {decay.metric} from source ({decay.source}); "
+                f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} not used while "
+                "source is set"
+            )
+    return out
 
 
 # What mlci.yaml must satisfy beyond its types: each rule is checked by the config model
@@ -1256,6 +1407,17 @@ VALIDATION_RULES: list[str] = [
     "lines and trailing spaces (a literal block when it can say the text exactly, else a "
     "quoted string). `${{ }}` in a value is an error (template injection); read "
     "`$GITHUB_*` variables in your command instead.",
+    "`registry.copy_to_stage_models` and `store: mlflow` need the mlflow backend, "
+    "`store: github-release` the git backend.",
+    "Workflows that could only fail when they run: `mlci generate` and `mlci check` refuse "
+    "an enabled `trigger.drift` without `current` or `reference`, an enabled `trigger.decay` "
+    "without `metric`, without `min`/`max`, or without `source` or `prometheus` with "
+    "`query`, and the kubernetes router of the chosen rollout without `image.enabled` (or "
+    "an override setting `MLCI_IMAGE`). The commands themselves accept them, as their "
+    "callers can pass what is missing (`--current`, `--metrics`, `MLCI_IMAGE`). Settings "
+    "written a piece at a time or kept while switching are notes of `mlci generate`, `init` "
+    "and `doctor`: a rollout without router or `prometheus.url`, `blue_green.verify` under "
+    "another strategy, `trigger.decay` Prometheus settings while `source` is read.",
     "The file is UTF-8, at most 1,000,000 characters, and a few levels deep; a directory, "
     "deep nesting or an alias bomb is an error, not a crash. Messages cut long values.",
 ]

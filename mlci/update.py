@@ -275,12 +275,20 @@ def apply(result: Plan) -> None:
 
 
 def _render_for(config_path: Path) -> tuple[dict[str, str], str, list[str]]:
-    from mlci.config import line_of, load
+    from mlci.config import line_of, load, workflow_problems
+    from mlci.config import notes as config_notes
     from mlci.errors import ConfigError
     from mlci.overrides import OverrideError
     from mlci.render import notices, render
 
     loaded = load(config_path)
+    problems = workflow_problems(loaded.config)
+    if problems:  # valid for the commands, but the workflows would fail on every run
+        loc, message = problems[0]
+        line = line_of(loaded.text, loc)
+        more = len(problems) - 1
+        also = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(f"{config_path}{f':{line}' if line else ''}: {message}{also}")
     root = state.root_of(config_path)
     try:
         rendered = render(
@@ -294,7 +302,7 @@ def _render_for(config_path: Path) -> tuple[dict[str, str], str, list[str]]:
         raise ConfigError(
             f"{config_path.name}:{line}: {exc.detail}" if line else str(exc)
         ) from None
-    return rendered, loaded.sha256, notices(loaded.config)
+    return rendered, loaded.sha256, [*notices(loaded.config), *config_notes(loaded.config)]
 
 
 def generate(

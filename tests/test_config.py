@@ -116,3 +116,112 @@ def test_schema_rejects_what_the_model_rejects(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 1, proc.stdout
+
+
+ROUTER = "      router: {type: command, set_weight: './route.sh {weight}'}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD, []),
+        (  # a router but no Prometheus: written a piece at a time, as init scaffolds it
+            GOOD + "deploy:\n  production:\n    strategy: canary\n    canary:\n" + ROUTER,
+            [
+                "deploy.production.strategy canary needs deploy.production.canary.prometheus.url "
+                "(what judges the rollout): deploy-production exits 2 until it is set "
+                "(docs/deploy.md)"
+            ],
+        ),
+        (  # the URL given to the rollout step by an override (e.g. from a repository variable)
+            GOOD
+            + "deploy:\n  production:\n    strategy: blue-green\n    blue_green:\n"
+            + ROUTER
+            + "overrides:\n  ml-pipeline:\n    deploy-production:\n      steps:\n"
+            "        rollout:\n          with: {prometheus-url: '${{ vars.PROMETHEUS_URL }}'}\n",
+            [],
+        ),
+        (
+            GOOD
+            + "deploy:\n  production:\n    strategy: blue-green\n    blue_green:\n"
+            + ROUTER
+            + "      prometheus: {url: 'http://prometheus:9090'}\n      verify: pytest tests/it\n",
+            [],
+        ),
+        (  # a setting of the strategy not chosen, kept while switching
+            GOOD + "deploy:\n  production:\n    blue_green:\n      verify: pytest tests/it\n",
+            [
+                "deploy.production.blue_green.verify is not run: strategy is direct, and verify "
+                "runs against green in a blue-green rollout only"
+            ],
+        ),
+        (
+            GOOD + "trigger:\n  decay: {enabled: true, metric: acc, min: 0.8, source: m.json, "
+            "token_secret: PROM_TOKEN}\n",
+            [
+                "trigger.decay reads acc from source (m.json); trigger.decay.token_secret is not "
+                "used while source is set"
+            ],
+        ),
+        (
+            GOOD + "trigger:\n  decay: {enabled: true, metric: acc, min: 0.8, source: m.json, "
+            "prometheus: 'http://prometheus:9090', query: up}\n",
+            [
+                "trigger.decay reads acc from source (m.json); trigger.decay.prometheus, "
+                "trigger.decay.query are not used while source is set"
+            ],
+        ),
+        (  # a disabled trigger keeps whatever it holds, silently
+            GOOD + "trigger:\n  decay: {enabled: false, source: m.json, token_secret: T}\n",
+            [],
+        ),
+    ],
+    ids=[
+        "default",
+        "no-prometheus",
+        "prometheus-from-override",
+        "complete-blue-green",
+        "verify-unused",
+        "token-unused",
+        "prometheus-unused",
+        "decay-off",
+    ],
+)
+def test_notes_name_settings_that_will_not_do_what_they_seem(
+    text: str, expected: list[str]
+) -> None:
+    assert config.notes(config.parse(text)) == expected
+
+
+def test_workflow_problems_are_for_generate_the_commands_accept_them() -> None:
+    """The kubernetes router needs MLCI_IMAGE: the generated pipeline has it from image.enabled
+    or an override; a workflow of one's own calling canary-deploy passes it itself, so the
+    config model (what every command loads) accepts it and only generate refuses."""
+    rollout = (
+        "deploy:\n  production:\n    strategy: canary\n    canary:\n"
+        "      router: {type: kubernetes, deployment: churn}\n"
+    )
+    problems = config.workflow_problems(config.parse(GOOD + rollout))
+    assert problems == [
+        (
+            ("deploy", "production", "canary", "router"),
+            "deploy.production.canary.router: the kubernetes router deploys the serving image "
+            "(MLCI_IMAGE), which only an image build provides: set image.enabled: true, or use "
+            "a command router (type: command)",
+        )
+    ]
+    for fine in (
+        rollout + "image:\n  enabled: true\n",
+        rollout + "overrides:\n  ml-pipeline:\n    deploy-production:\n"
+        "      env: {MLCI_IMAGE: '${{ vars.SERVING_IMAGE }}'}\n",
+        rollout + "overrides:\n  ml-pipeline:\n    deploy-production:\n      steps:\n"
+        "        rollout: {env: {MLCI_IMAGE: '${{ vars.SERVING_IMAGE }}'}}\n",
+        rollout.replace("strategy: canary", "strategy: direct"),  # not the chosen strategy
+    ):
+        assert config.workflow_problems(config.parse(GOOD + fine)) == [], fine
+    # retrain-trigger --current/--metrics supply what the trigger lacks: only generate refuses
+    text = GOOD + "trigger:\n  drift: {enabled: true}\n  decay: {enabled: true, metric: acc}\n"
+    assert [loc for loc, _ in config.workflow_problems(config.parse(text))] == [
+        ("trigger", "drift", "enabled"),
+        ("trigger", "decay", "enabled"),
+    ]

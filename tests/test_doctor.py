@@ -201,20 +201,53 @@ def test_the_train_and_data_commands_scripts_are_checked_too(tmp_path: Path) -> 
 
 
 def test_a_kubernetes_routers_manifests_folder_must_exist(tmp_path: Path) -> None:
-    config = with_deploy(
-        "  production:\n    strategy: canary\n    canary:\n      router:\n"
-        "        type: kubernetes\n        deployment: churn\n        manifests: k8s\n"
-    )
-    result = check(make_repo(tmp_path / "missing", {}, config))
+    config = (
+        with_deploy(
+            "  production:\n    strategy: canary\n    canary:\n      router:\n"
+            "        type: kubernetes\n        deployment: churn\n        manifests: k8s\n"
+        )
+        + "image:\n  enabled: true\n"
+    )  # the kubernetes router deploys the image
+    dockerfile = {"Dockerfile": "FROM python:3.12-slim\n"}
+    result = check(make_repo(tmp_path / "missing", dockerfile, config))
     assert result.problems == [
         "deploy.production.canary.router.manifests: k8s is not a folder in the repository; "
         "commit your manifests there, or remove the key to use the manifests mlci renders"
     ]
     result = check(
-        make_repo(tmp_path / "present", {"k8s/deployment.yaml": "kind: Deployment\n"}, config)
+        make_repo(
+            tmp_path / "present",
+            {"k8s/deployment.yaml": "kind: Deployment\n", **dockerfile},
+            config,
+        )
     )
     assert result.ok, result.render_text()
     assert "deploy.production.canary.router.manifests: k8s exists" in lines(result, "ok")
+
+
+def test_what_generate_notes_about_the_config_doctor_notes_too(tmp_path: Path) -> None:
+    """A rollout without router or Prometheus fails only deploy-production, and init scaffolds
+    one that way: a note (as generate prints it), never a problem that fails doctor."""
+    config = with_deploy("  production:\n    strategy: canary\n")
+    result = check(make_repo(tmp_path / "r", {}, config))
+    assert result.ok, result.render_text()
+    assert [n for n in lines(result, "note") if n.startswith("deploy.")] == [
+        "deploy.production.strategy canary needs deploy.production.canary.router (where traffic "
+        "moves) and .prometheus.url (what judges it): deploy-production exits 2 until they are "
+        "set (docs/deploy.md)"
+    ]
+    config = with_deploy("  production:\n    blue_green:\n      verify: pytest tests\n")
+    result = check(make_repo(tmp_path / "v", {}, config))
+    assert "deploy.production.blue_green.verify is not run: strategy is direct" in (
+        result.render_text()
+    )
+    # what generate refuses is a problem here
+    config = CONFIG + "trigger:\n  drift: {enabled: true, reference: 'git:production'}\n"
+    result = check(make_repo(tmp_path / "d", {}, config))
+    assert result.problems == [
+        "trigger.drift: enabled needs current: the current data (CSV or Parquet) compared with "
+        "reference, e.g. current: data/live.csv (mlci generate refuses this)"
+    ]
 
 
 # ------------------------------------------------------------------ thresholds vs the metrics file

@@ -82,6 +82,19 @@ def test_generate_notes_what_cannot_run_yet(git_repo: Path, mlci: RunMlci) -> No
         "note: deploy.production.strategy blue-green needs deploy.production.blue_green.router"
         in proc.stderr
     )
+    # the router written, the Prometheus not yet: still a note, the files still written
+    write_config(
+        git_repo,
+        CONFIG + "deploy:\n  production:\n    strategy: blue-green\n    blue_green:\n"
+        "      router: {type: command, set_weight: './route.sh {weight}'}\n",
+    )
+    proc = mlci("generate", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "note: deploy.production.strategy blue-green needs "
+        "deploy.production.blue_green.prometheus.url (what judges the rollout): deploy-production "
+        "exits 2 until it is set (docs/deploy.md)\n"
+    )
 
 
 def test_check_reports_a_missing_file(git_repo: Path, mlci: RunMlci) -> None:

@@ -320,6 +320,60 @@ INVALID: list[tuple[str, str | bytes, str]] = [
         GOOD + "overrides:\n  ml-pipeline:\n    train:\n      steps:\n        nope: null\n",
         "no step 'nope'",
     ),
+    # ------------------------------------------------------------------ could only fail at run time
+    (
+        "kubernetes-router-no-image",
+        GOOD + "deploy:\n  production:\n    strategy: canary\n    canary:\n"
+        "      router: {type: kubernetes, deployment: churn}\n",
+        "deploy.production.canary.router: the kubernetes router deploys the serving image",
+    ),
+    (
+        "kubernetes-router-no-image-blue-green",
+        GOOD + "image:\n  enabled: false\ndeploy:\n  production:\n    strategy: blue-green\n"
+        "    blue_green:\n      router: {type: kubernetes, deployment: churn}\n",
+        "set image.enabled: true, or use a command router",
+    ),
+    (
+        "decay-prometheus-no-query",
+        GOOD + "trigger:\n  decay: {enabled: true, metric: acc, min: 0.8, "
+        "prometheus: 'http://prometheus:9090'}\n",
+        "trigger.decay: prometheus needs query",
+    ),
+    (
+        "decay-query-no-prometheus",
+        GOOD + "trigger:\n  decay: {enabled: true, metric: acc, max: 2, query: up}\n",
+        "trigger.decay: query needs prometheus",
+    ),
+    (
+        "decay-no-source",
+        GOOD + "trigger:\n  decay: {enabled: true, metric: acc, min: 0.8}\n",
+        "trigger.decay: enabled needs source",
+    ),
+    (
+        "decay-no-metric",
+        GOOD + "trigger:\n  decay: {enabled: true, source: m.json, min: 0.8}\n",
+        "trigger.decay: enabled needs metric",
+    ),
+    (
+        "decay-no-bounds",
+        GOOD + "trigger:\n  decay: {enabled: true, metric: acc, source: m.json}\n",
+        "trigger.decay: enabled needs min or max",
+    ),
+    (
+        "drift-no-current",
+        GOOD + "trigger:\n  drift: {enabled: true, reference: 'git:production'}\n",
+        "trigger.drift: enabled needs current",
+    ),
+    (
+        "drift-no-reference",
+        GOOD + "trigger:\n  drift: {enabled: true, current: data/live.csv}\n",
+        "trigger.drift: enabled needs reference",
+    ),
+    (
+        "copy-to-stage-models-git",
+        GOOD + "registry:\n  copy_to_stage_models: true\n",
+        "registry.copy_to_stage_models: copying each promotion into the MLflow",
+    ),
     (
         "canary-percentage-removed",
         GOOD + "deploy:\n  production:\n    canary: {percentage: 10}\n",

@@ -327,7 +327,8 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
                     lambda s: {"staging": s[0], "production": s[1]}
                 )
             ),
-            "copy_to_stage_models": draw(st.booleans()),
+            # an mlflow feature: with the git backend it is an error (it would do nothing)
+            "copy_to_stage_models": draw(st.booleans()) and backend == "mlflow",
             "attest": draw(st.booleans()) and bool(artifacts),
         },
         "deploy": {

@@ -594,4 +594,16 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
 
     if config.image.enabled and not (root / config.image.dockerfile).is_file():
         problem(f"image.dockerfile: {config.image.dockerfile} does not exist")
+
+    # what generate notes about the config (a rollout without its router or Prometheus, a
+    # setting of a strategy not chosen): notes, as there, so init (which prints them itself
+    # and leaves doctor's notes out) does not fail on a config it scaffolds this way
+    from mlci import config as config_module
+    from mlci.render import notices
+
+    for message in [*notices(config), *config_module.notes(config)]:
+        note(message)
+    # what generate refuses (the workflows would fail on every run), should doctor see it
+    for _, message in config_module.workflow_problems(config):
+        problem(f"{message} (mlci generate refuses this)")
     return DoctorResult(checks=tuple(checks))

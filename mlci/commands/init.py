@@ -64,12 +64,12 @@ class InitResult(Result):
 
 def run(*, root: Path, answers: scaffold.Answers, force: bool = False) -> InitResult:
     """Write mlci.yaml and the workflows into ``root`` (asking happens before, in the CLI)."""
-    from mlci import render
+    from mlci import config, render
 
     scaffolded = scaffold.init(root=root, answers=answers, force=force)
     return InitResult(
         root=root,
         scaffolded=scaffolded,
         doctor=diagnose(config=scaffolded.config, root=root),
-        notices=tuple(render.notices(scaffolded.config)),
+        notices=(*render.notices(scaffolded.config), *config.notes(scaffolded.config)),
     )
