@@ -540,8 +540,11 @@ class Registry(_Section):
         description="Where the files of train.artifacts are kept with each version, so a "
         "rollback can fetch them by digest: github-release (git backend: an asset of the "
         "version's release), dvc (the repository's default DVC remote), mlflow (the "
-        "version's run), none (the digest only). auto: mlflow for the mlflow backend, dvc "
-        "when .dvc/config exists, else github-release. See docs/registry.md.",
+        "version's run), none (the digest only). auto: mlflow for the mlflow backend; with "
+        "the git backend the generated pipeline decides from mlci.yaml (dvc when data.pull "
+        "runs dvc, else github-release), while register-model without --store (by hand, or "
+        "the action without store:) decides from the checkout (dvc when .dvc/config exists, "
+        "else github-release). See docs/registry.md.",
     )
     attest: bool = Field(
         False,

@@ -2,7 +2,9 @@
 
 ``registry.store`` picks the store; ``auto`` means ``mlflow`` for the mlflow
 backend, ``dvc`` when the repository has ``.dvc/config``, else
-``github-release``. Each store has two halves:
+``github-release`` (:func:`resolve`, when ``register-model`` runs without
+``--store``; the generated pipeline resolves ``auto`` itself, from mlci.yaml
+alone, and passes the store explicitly). Each store has two halves:
 
 * :func:`prepare` (before the version is recorded) builds the manifest of
   ``train.artifacts`` and, for ``dvc``, pushes the files to the DVC remote, so
