@@ -583,8 +583,8 @@ push_option = click.option(
     "--image",
     default="",
     metavar="NAME@sha256:…",
-    help="The serving image built from the model files, pinned by digest; recorded with them "
-    "(image.build: after-training).",
+    help="The serving image deployed with the model files, pinned by digest; recorded with "
+    "them (the pipeline passes the image it built, image.build before- or after-training).",
 )
 @push_option
 def register_model_cmd(

@@ -499,6 +499,12 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
         assert build["build"]["with"]["file"] == c.image.dockerfile
         if c.image.name:
             assert build["name"]["env"]["IMAGE_NAME"] == c.image.name
+        if c.train.artifacts:  # recorded with the files, so rollback.yml deploys it again
+            assert train["register"]["with"]["image"] == (
+                "${{ needs.build-image.outputs.image }}@${{ needs.build-image.outputs.digest }}"
+            )
+        else:  # register-model refuses --image without model files
+            assert "image" not in train["register"]["with"]
     elif c.image.enabled:  # after-training: built in train, between the gate and the register
         assert "build-image" not in jobs
         ids = list(train)

@@ -133,3 +133,29 @@ def test_dvc_store_installs_the_project_before_the_fetch_runs_dvc() -> None:
     # other stores fetch with mlci alone: the project is set up for the deploy only
     ids = list(steps(rendered(store="github-release")))
     assert ids.index("model") < ids.index("setup-python") < ids.index("deploy")
+
+
+def test_an_image_built_before_training_is_recorded_and_a_rollback_deploys_it() -> None:
+    """The deploy contract gives MLCI_IMAGE to rollback.yml's deploy whenever image.enabled:
+    the image build-image pushed is recorded with the model files, as after-training does."""
+    data = {
+        "train": {"command": "python train.py", "artifacts": ["models/"]},
+        "image": {"enabled": True, "build": "before-training"},
+        "deploy": {"production": {"command": "./deploy.sh production"}},
+    }
+    files = render.render(config.parse(json.dumps(data)))
+    jobs = yaml.safe_load(files[render.PIPELINE])["jobs"]
+    assert set(jobs["build-image"]["outputs"]) == {"image", "digest"}
+    assert "build-image" in jobs["train"]["needs"]
+    register = {s["id"]: s for s in jobs["train"]["steps"]}["register"]
+    assert register["with"]["image"] == (
+        "${{ needs.build-image.outputs.image }}@${{ needs.build-image.outputs.digest }}"
+    )
+    assert steps(files)["deploy"]["env"]["MLCI_IMAGE"] == "${{ steps.rollback.outputs.image }}"
+    # without model files register-model refuses --image (nothing to record it with), and
+    # there is no rollback.yml: the image is deployed by build-image's digest only
+    del data["train"]["artifacts"]
+    files = render.render(config.parse(json.dumps(data)))
+    jobs = yaml.safe_load(files[render.PIPELINE])["jobs"]
+    assert "image" not in {s["id"]: s for s in jobs["train"]["steps"]}["register"]["with"]
+    assert render.ROLLBACK not in files
