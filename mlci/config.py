@@ -1279,6 +1279,17 @@ def workflow_problems(config: Config) -> list[tuple[tuple[str, ...], str]]:
                 "true, or use a command router (type: command)",
             )
         )
+    if rollout is not None:
+        checks = rollout.checks
+        if not (checks.error_rate.enabled or checks.latency.enabled or checks.queries):
+            out.append(
+                (
+                    ("deploy", "production", key, "checks"),
+                    f"deploy.production.{key}.checks: every check is disabled, so nothing "
+                    "would judge the rollout (deploy-production exits 2): enable error_rate "
+                    "or latency, or add queries",
+                )
+            )
     drift = config.trigger.drift
     where = ("trigger", "drift")
     if drift.enabled and not drift.current:
@@ -1416,7 +1427,8 @@ VALIDATION_RULES: list[str] = [
     "an enabled `trigger.drift` without `current` or `reference`, an enabled `trigger.decay` "
     "without `metric`, without `min`/`max`, or without `source` or `prometheus` with "
     "`query`, and the kubernetes router of the chosen rollout without `image.enabled` (or "
-    "an override setting `MLCI_IMAGE`). The commands themselves accept them, as their "
+    "an override setting `MLCI_IMAGE`), and the chosen rollout with every check disabled. "
+    "The commands themselves accept them, as their "
     "callers can pass what is missing (`--current`, `--metrics`, `MLCI_IMAGE`). Settings "
     "written a piece at a time or kept while switching are notes of `mlci generate`, `init` "
     "and `doctor`: a rollout without router or `prometheus.url`, `blue_green.verify` under "

@@ -334,6 +334,12 @@ INVALID: list[tuple[str, str | bytes, str]] = [
         "set image.enabled: true, or use a command router",
     ),
     (
+        "rollout-judges-nothing",
+        GOOD + "deploy:\n  production:\n    strategy: canary\n    canary:\n      checks:\n"
+        "        error_rate: {enabled: false}\n        latency: {enabled: false}\n",
+        "deploy.production.canary.checks: every check is disabled",
+    ),
+    (
         "decay-prometheus-no-query",
         GOOD + "trigger:\n  decay: {enabled: true, metric: acc, min: 0.8, "
         "prometheus: 'http://prometheus:9090'}\n",
