@@ -198,7 +198,10 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         if git_backend
         else ("contents", "read", "")
     ]
-    if config.image.enabled:
+    # The image login uses GITHUB_TOKEN only without image.password_secret (ghcr.io; the config
+    # requires the secrets for any other registry): only then does a push need packages: write.
+    image_github_token = config.image.enabled and config.image.password_secret is None
+    if image_github_token:
         call_permissions.append(("packages", "write", "ml-pipeline.yml pushes the image"))
     if config.registry.attest:
         call_permissions += [
@@ -280,6 +283,7 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
         "image_registry": image_registry(config.image.name),
         "image_job": image_job,
         "image_in_train": image_in_train,
+        "image_github_token": image_github_token,
         "train_needs": needs("test", *image),
         "staging_needs": needs("train", *image),
         "production_needs": needs("train", "deploy-staging", *image),

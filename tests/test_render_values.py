@@ -177,3 +177,33 @@ def test_one_concurrency_group_per_ref_whoever_calls_and_one_per_production() ->
     production = {"group": "mlci-production-churn", "cancel-in-progress": False}
     assert pipeline["jobs"]["deploy-production"]["concurrency"] == production
     assert load12(files[render.ROLLBACK])["jobs"]["rollback"]["concurrency"] == production
+
+
+def test_packages_write_only_where_github_token_pushes_the_image() -> None:
+    """GITHUB_TOKEN logs in (and needs packages: write) only for ghcr.io without login
+    secrets; another registry, or ghcr.io with a token of its own, needs no package grant."""
+    login = {"username_secret": "REGISTRY_USER", "password_secret": "REGISTRY_TOKEN"}
+    cases = [
+        ({}, True),
+        ({"name": "ghcr.io/acme/churn"}, True),
+        ({"name": "ghcr.io/acme/churn", **login}, False),
+        ({"name": "docker.io/acme/churn", **login}, False),
+        ({"name": "registry.example.com:5000/ml/churn", **login}, False),
+    ]
+    for image, granted in cases:
+        for build, job in (("before-training", "build-image"), ("after-training", "train")):
+            data = {
+                "train": {"command": "t", "artifacts": ["models/"]},
+                "image": {"enabled": True, "build": build, **image},
+            }
+            files = render.render(config.parse(json.dumps(data)))
+            jobs = load12(files[render.PIPELINE])["jobs"]
+            assert ("packages" in jobs[job]["permissions"]) == granted, (image, build)
+            assert not any("packages" in j["permissions"] for i, j in jobs.items() if i != job), (
+                image,
+                build,
+            )
+            login_step = {s["id"]: s for s in jobs[job]["steps"]}["login"]
+            assert (login_step["with"]["password"] == "${{ secrets.GITHUB_TOKEN }}") == granted
+            call = load12(files[render.TRAINING])["jobs"]["train"]["permissions"]
+            assert ("packages" in call) == granted, (image, build)

@@ -270,7 +270,8 @@ def test_an_image_built_after_training_carries_the_gated_model_and_is_deployed_b
     jobs = jobs_of(files[render.PIPELINE])
     assert "build-image" not in jobs and jobs["train"]["needs"] == ["test"]
     train = jobs["train"]
-    assert train["permissions"]["packages"] == "write"
+    # pushed to registry.example.com with the login secrets: GITHUB_TOKEN needs no packages
+    assert "packages" not in train["permissions"]
     steps = {step["id"]: step for step in train["steps"]}
     ids = list(steps)
     # built once the gate passed, from the workspace the training wrote the files into, and
@@ -362,8 +363,7 @@ def test_pipeline_is_callable_with_the_secrets_its_caller_passes() -> None:
         "trigger_report": "${{ needs.check-trigger.outputs.report }}",
     }
     assert train["permissions"] == {
-        "contents": "read",
-        "packages": "write",
+        "contents": "read",  # no packages: the image goes to docker.io with its own login
         "pull-requests": "write",  # the called train job comments on pull requests
     }
     assert training["jobs"]["check-trigger"]["outputs"]["should_train"]
