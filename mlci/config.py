@@ -335,8 +335,9 @@ class Image(_Section):
         "before-training",
         description="before-training: a build-image job after the tests, tagged with the "
         "commit. after-training: the train job builds it once the gate passed, with the model "
-        "files (train.artifacts) in the build context, tags it <model>-<version>, and records "
-        "its digest with the version, so every deploy and a rollback run that image.",
+        "files (train.artifacts) in the build context, and tags it <model>-<version>. Either "
+        "way, with train.artifacts set, its digest is recorded with the version, so every "
+        "deploy and a rollback run that image.",
     )
     dockerfile: str = "Dockerfile"
     context: str = "."

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,13 +31,20 @@ from mlci.manifest import Manifest
 FOLDER = "model"
 
 
+def _executable() -> str | None:
+    """The project's ``dvc`` on PATH (installed with the remote's extra, e.g. dvc[s3]), else
+    the one beside the Python running mlci (the actions' ``extras: dvc``)."""
+    beside = Path(sys.executable).parent / "dvc"
+    return shutil.which("dvc") or (str(beside) if beside.is_file() else None)
+
+
 def available() -> bool:
-    return shutil.which("dvc") is not None
+    return _executable() is not None
 
 
 def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``dvc ARGS`` in ``cwd``; a failure is UsageError with DVC's own message."""
-    exe = shutil.which("dvc")
+    exe = _executable()
     if exe is None:
         raise UsageError(
             "dvc is not installed; the dvc store needs it (pip install dvc, with the "

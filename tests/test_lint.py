@@ -126,3 +126,23 @@ def test_the_tool_beside_this_python_wins_over_a_shim_on_path(
     assert find_tool("actionlint") == str(beside)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_tool("actionlint") == str(beside), "PATH is not needed when it is beside"
+
+
+def test_dvc_is_found_on_path_first_then_beside_this_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's dvc (PATH, with the remote's extra) wins; without one, the dvc the
+    actions' `extras: dvc` installed beside the Python running mlci is used (it was ignored:
+    the extra was installed for nothing)."""
+    from mlci import dvc
+
+    beside = Path(sys.executable).parent / "dvc"
+    if not beside.is_file():
+        pytest.skip("dvc is not installed beside this Python")
+    on_path = tmp_path / "dvc"
+    on_path.write_text("#!/bin/sh\nexit 0\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert dvc._executable() == str(on_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert dvc._executable() == str(beside) and dvc.available()
