@@ -269,7 +269,10 @@ def _context(config: Config, *, config_name: str, lock: Lock | None = None) -> d
     trigger_extras = ",".join(e for e in (extras, "drift" if drift else "") if e)
     # Only the trigger step gets the Prometheus token, and only when it queries Prometheus.
     decay = config.trigger.decay
-    decay_token = decay.token_secret if decay.enabled and decay.prometheus else None
+    # source wins over Prometheus (trigger.py reads it first): then the token is never used,
+    # and a secret reaches no step that does not use it.
+    queries = decay.enabled and decay.prometheus and not decay.source
+    decay_token = decay.token_secret if queries else None
     return {
         "c": config,
         "pin": pin,

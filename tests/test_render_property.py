@@ -540,7 +540,7 @@ def assert_round_trip(data: dict[str, Any], files: dict[str, str]) -> None:
     else:
         assert list(check) == ["checkout", "trigger"]
     decay = c.trigger.decay
-    if decay.enabled and decay.prometheus and decay.token_secret:
+    if decay.enabled and decay.prometheus and not decay.source and decay.token_secret:
         assert trigger["with"]["prometheus-token"] == f"${{{{ secrets.{decay.token_secret} }}}}"
     else:
         assert "prometheus-token" not in trigger["with"]

@@ -207,3 +207,16 @@ def test_packages_write_only_where_github_token_pushes_the_image() -> None:
             assert (login_step["with"]["password"] == "${{ secrets.GITHUB_TOKEN }}") == granted
             call = load12(files[render.TRAINING])["jobs"]["train"]["permissions"]
             assert ("packages" in call) == granted, (image, build)
+
+
+def test_the_prometheus_token_reaches_no_step_while_decay_reads_a_source() -> None:
+    """trigger.decay reads `source` first; its Prometheus token would reach the trigger step
+    unused (config notes the setting is ignored; the secret must not travel either)."""
+    for source, expected in ((None, True), ("m.json", False)):
+        decay = {
+            "enabled": True, "metric": "acc", "min": 0.8, "prometheus": "http://prometheus:9090",
+            "query": "up", "token_secret": "PROM_TOKEN", **({"source": source} if source else {}),
+        }  # fmt: skip
+        data = {"version": 1, "train": {"command": "python train.py"}, "trigger": {"decay": decay}}
+        files = render.render(config.parse(json.dumps(data)))
+        assert ("secrets.PROM_TOKEN" in files[render.TRAINING]) is expected, source
