@@ -83,6 +83,13 @@ def _secret_names(names: list[str]) -> list[str]:
     return _unique(names, "secret", fold=True)
 
 
+def _secret_name(value: str | None) -> str | None:
+    """One optional secret name, checked as :func:`_secret_names` checks a list."""
+    if value is not None:
+        _secret_names([value])
+    return value
+
+
 def _non_empty_commands(value: list[str]) -> list[str]:
     for command in value:
         if not command.strip():
@@ -578,11 +585,7 @@ class Registry(_Section):
             )
         return value
 
-    @field_validator("tracking_uri_secret")
-    @classmethod
-    def _secret(cls, value: str) -> str:
-        _secret_names([value])
-        return value
+    _uri = field_validator("tracking_uri_secret")(classmethod(lambda cls, v: _secret_name(v)))
 
 
 class StagingDeploy(_Section):
@@ -675,12 +678,7 @@ class RolloutPrometheus(_Section):
     )
     timeout: str = Field("10s", description="Longest one query may take.")
 
-    @field_validator("token_secret")
-    @classmethod
-    def _secret(cls, value: str | None) -> str | None:
-        if value is not None:
-            _secret_names([value])
-        return value
+    _token = field_validator("token_secret")(classmethod(lambda cls, v: _secret_name(v)))
 
     _check = field_validator("timeout")(classmethod(lambda cls, v: _duration(v)))
 
@@ -986,12 +984,7 @@ class DecayTrigger(_Section):
     min: float | None = Field(None, description="Retrain when the metric falls below this.")
     max: float | None = Field(None, description="Retrain when the metric rises above this.")
 
-    @field_validator("token_secret")
-    @classmethod
-    def _secret(cls, value: str | None) -> str | None:
-        if value is not None:
-            _secret_names([value])
-        return value
+    _token = field_validator("token_secret")(classmethod(lambda cls, v: _secret_name(v)))
 
 
 class NewDataTrigger(_Section):
