@@ -227,6 +227,30 @@ class _Written:
     scripts: tuple[str, ...]
 
 
+def _written_check(
+    key: str, path: str, written: _Written, *, elsewhere: str, computed: str
+) -> Check | None:
+    """What doctor says of a file the training must write (``key`` names it in mlci.yaml)
+    when the scripts show how it is written: at ``path`` (ok), at other paths, or into a
+    folder computed at run time (warnings ending in what then fails). None otherwise."""
+    if written.how is not None:
+        return Check("ok", f"{key}: {path} is written by the training ({written.how})")
+    if written.elsewhere:
+        return Check(
+            "warning",
+            f"{key}: {path}, but the training seems to write {', '.join(written.elsewhere)}: "
+            f"set {key} to the path it writes, or {elsewhere}",
+        )
+    if written.computed:
+        return Check(
+            "warning",
+            f"{key}: the training writes {Path(path).name} into a folder it computes when it "
+            f"runs ({'; '.join(written.computed)}): make sure the file lands at {path}, "
+            f"{computed}",
+        )
+    return None
+
+
 def _names_env(script: Path, variable: str) -> bool:
     """``script`` reads the environment variable ``variable`` (a string literal of its name)."""
     try:
@@ -428,20 +452,13 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
     # metrics: written by the training at the path the gate reads
     metrics = config.train.metrics_file
     written = _written(root, config, metrics, env="MLCI_METRICS_FILE")
-    if written.how is not None:
-        ok(f"train.metrics_file: {metrics} is written by the training ({written.how})")
-    elif written.elsewhere:
-        warn(
-            f"train.metrics_file: {metrics}, but the training seems to write "
-            f"{', '.join(written.elsewhere)}: set train.metrics_file to the path it writes, or "
-            "the gate fails (or reads a stale committed file)"
-        )
-    elif written.computed:
-        warn(
-            f"train.metrics_file: the training writes {Path(metrics).name} into a folder it "
-            f"computes when it runs ({'; '.join(written.computed)}): make sure the file lands at "
-            f"{metrics}, or set train.metrics_file to where it does, or the gate fails"
-        )
+    seen_written = _written_check(
+        "train.metrics_file", metrics, written,
+        elsewhere="the gate fails (or reads a stale committed file)",
+        computed="or set train.metrics_file to where it does, or the gate fails",
+    )  # fmt: skip
+    if seen_written is not None:
+        checks.append(seen_written)
     elif (root / metrics).is_file():
         ok(f"train.metrics_file: {metrics} is in the repository")
     else:
@@ -499,20 +516,12 @@ def diagnose(*, config: Config, root: Path) -> DoctorResult:
     if config.registry.backend == "mlflow":
         uri_file = config.train.model_uri_file
         written = _written(root, config, uri_file, env="MLCI_MODEL_URI_FILE")
-        if written.how is not None:
-            ok(f"train.model_uri_file: {uri_file} is written by the training ({written.how})")
-        elif written.elsewhere:
-            warn(
-                f"train.model_uri_file: {uri_file}, but the training seems to write "
-                f"{', '.join(written.elsewhere)}: set train.model_uri_file to the path it "
-                "writes, or registration fails"
-            )
-        elif written.computed:
-            warn(
-                f"train.model_uri_file: the training writes {Path(uri_file).name} into a folder "
-                f"it computes when it runs ({'; '.join(written.computed)}): make sure the file "
-                f"lands at {uri_file}, or registration fails"
-            )
+        seen_written = _written_check(
+            "train.model_uri_file", uri_file, written,
+            elsewhere="registration fails", computed="or registration fails",
+        )  # fmt: skip
+        if seen_written is not None:
+            checks.append(seen_written)
         else:
             (problem if written.scripts else warn)(
                 f"train.model_uri_file: registry.backend mlflow registers the model whose URI "
