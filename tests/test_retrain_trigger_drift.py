@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import RunMlci, git
-from test_retrain_trigger import BASE, commit, decide, register
+from test_retrain_trigger import BASE, actions_env, commit, decide, register
 
 ROWS = 400
 
@@ -326,14 +326,7 @@ def test_outputs_and_summary_table_inside_actions(
         "data",
     )
     register(mlci, repo, tmp_path)
-    (tmp_path / "output").write_text("")
-    (tmp_path / "summary").write_text("")
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_OUTPUT": str(tmp_path / "output"),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-    }
-    proc = decide(mlci, repo, env=env)
+    proc = decide(mlci, repo, env=actions_env(tmp_path))
     assert proc.returncode == 0, proc.stderr
     output = (tmp_path / "output").read_text()
     assert output.startswith("should_train=false\nreason=no data drift: 1 of 3 columns drifted")
@@ -413,14 +406,7 @@ def test_decay_from_prometheus_with_a_bearer_token_never_shown(
         )
         commit(repo, {"mlci.yaml": config}, "decay from prometheus")
         register(mlci, repo, tmp_path)
-        (tmp_path / "output").write_text("")
-        (tmp_path / "summary").write_text("")
-        env = {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(tmp_path / "output"),
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-            "MLCI_PROMETHEUS_TOKEN": token,
-        }
+        env = {**actions_env(tmp_path), "MLCI_PROMETHEUS_TOKEN": token}
         proc = decide(mlci, repo, "--report-json", str(tmp_path / "report.json"), env=env)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.startswith("should_train: true\nreason: accuracy is 0.8, below")
